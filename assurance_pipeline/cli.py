@@ -1,0 +1,258 @@
+"""`assurance`: the command line beside the Dagster UI. Every failure is one line on stderr and an exit code:
+0 done, 1 verify/reperform found a mismatch, 2 bad usage or input, 3 source or evidence store unreadable."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from assurance_pipeline.errors import AssuranceError, EvidenceStoreError
+from assurance_pipeline.evidence.ledger import Ledger, LedgerError
+from assurance_pipeline.findings.model import DISPOSITIONS
+
+DEMO_ROOT = Path("data") / "demo"
+DEMO_SEED = "demo-cycle-2026-q2"  # fixed, so the demo's sample (and so its findings) is the same on every machine
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line and exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise AssuranceError(f"{self.prog}: {message}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return args.handler(args)
+    except AssuranceError as err:
+        print(f"assurance: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except LedgerError as err:
+        print(f"assurance: error: evidence store: {err}", file=sys.stderr)
+        return EvidenceStoreError.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="assurance", description="Production Assurance: hold live decisions to the standard the business authored.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    demo = commands.add_parser("demo", help="make the demo standard and decision log under data/demo and run one cycle")
+    demo.add_argument("--dir", type=Path, default=DEMO_ROOT, help="where to write the demo (default data/demo)")
+    demo.add_argument("--rows", type=int, default=120_000, help="decisions in the demo log (default 120000)")
+    demo.add_argument("--json", action="store_true", help="print the cycle result as JSON")
+    demo.set_defaults(handler=cmd_demo)
+
+    baseline = commands.add_parser("baseline", help="record the go-live baseline (aggregates only) into the standard")
+    _standard_source(baseline)
+    baseline.add_argument("--from", dest="window_from", required=True, help="first day of the go-live window (YYYY-MM-DD)")
+    baseline.add_argument("--to", dest="window_to", required=True, help="last day of the go-live window, included")
+    baseline.add_argument("--json", action="store_true")
+    baseline.set_defaults(handler=cmd_baseline)
+
+    authorize = commands.add_parser("authorize", help="sign off the standard as it is now")
+    authorize.add_argument("--standard", type=Path, required=True, help="the standard folder")
+    authorize.add_argument("--by", required=True, help="who authorizes it (a person, in business terms)")
+    authorize.add_argument("--note", default="", help="why, e.g. the change request")
+    _evidence(authorize, required=False)
+    authorize.add_argument("--json", action="store_true")
+    authorize.set_defaults(handler=cmd_authorize)
+
+    cycle = commands.add_parser("cycle", help="run one governed cycle through the Dagster assets and print its result")
+    _standard_source(cycle)
+    _evidence(cycle)
+    cycle.add_argument("--from", dest="window_from", help="first day (or ISO instant) of the window")
+    cycle.add_argument("--to", dest="window_to", help="last day of the window, included (or an exclusive ISO instant)")
+    cycle.add_argument("--tier", dest="tiers", action="append", choices=["critical", "high", "routine"], help="only these risk tiers (repeatable)")
+    cycle.add_argument("--seed", help="the selection seed (default: a fresh random one, recorded in the ledger)")
+    cycle.add_argument("--json", action="store_true", help="print the result as JSON (CONTRACT section 4)")
+    cycle.set_defaults(handler=cmd_cycle)
+
+    dispose = commands.add_parser("dispose", help="record a human disposition of a finding")
+    dispose.add_argument("finding_id")
+    dispose.add_argument("--as", dest="disposition", required=True, choices=DISPOSITIONS)
+    dispose.add_argument("--by", required=True, help="who disposes of it")
+    dispose.add_argument("--note", required=True, help="the reasoning, for the record")
+    _evidence(dispose)
+    dispose.add_argument("--json", action="store_true")
+    dispose.set_defaults(handler=cmd_dispose)
+
+    findings = commands.add_parser("findings", help="list findings and their dispositions")
+    _evidence(findings)
+    findings.add_argument("--open", action="store_true", help="only findings without a disposition")
+    findings.add_argument("--json", action="store_true")
+    findings.set_defaults(handler=cmd_findings)
+
+    verify = commands.add_parser("verify", help="check the whole evidence ledger and packs (exit 1 when tampered)")
+    _evidence(verify)
+    verify.add_argument("--json", action="store_true")
+    verify.set_defaults(handler=cmd_verify)
+
+    plan = commands.add_parser("plan", help="the attribute-sampling plan: sample size and deviations allowed")
+    plan.add_argument("--confidence", type=float, required=True, help="e.g. 0.95")
+    plan.add_argument("--tolerable", type=float, required=True, help="tolerable deviation rate, e.g. 0.05")
+    plan.add_argument("--expected", type=float, default=0.0, help="expected deviation rate (default 0)")
+    plan.add_argument("--json", action="store_true")
+    plan.set_defaults(handler=cmd_plan)
+    return parser
+
+
+def _standard_source(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--standard", type=Path, required=True, help="the standard folder")
+    parser.add_argument("--source", required=True, help="the decision log: file.parquet, dir/, file.csv, duckdb:///x.db?table=t")
+
+
+def _evidence(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    kwargs = {"required": True} if required else {"default": Path("evidence"), "help": "evidence store (default ./evidence)"}
+    parser.add_argument("--evidence", type=Path, **kwargs)
+
+
+def _emit(args: argparse.Namespace, data: object, text: str) -> None:
+    print(json.dumps(data, indent=2, default=str) if args.json else text)
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from assurance_pipeline.sampling.plans import attribute_sample_size
+
+    try:
+        plan = attribute_sample_size(args.confidence, args.tolerable, args.expected)
+    except ValueError as err:
+        raise AssuranceError(str(err)) from None
+    _emit(args, plan.to_dict(), f"sample size {plan.sample_size}, deviations allowed {plan.allowed_deviations} "
+          f"(confidence {args.confidence:g}, tolerable {args.tolerable:g}, expected {args.expected:g}; AICPA attribute sampling, exact binomial)")
+    return 0
+
+
+def cmd_baseline(args: argparse.Namespace) -> int:
+    from assurance_pipeline.drift.baseline import compute_baseline, write_baseline
+    from assurance_pipeline.sources.decision_log import DecisionLog
+    from assurance_pipeline.sources.window import Window
+    from assurance_pipeline.standard.loading import load_standard
+    from assurance_pipeline.workspace import transient_workspace
+
+    standard = load_standard(args.standard)
+    window = Window.parse(args.window_from, args.window_to)
+    with transient_workspace() as con:
+        DecisionLog(args.source).attach(con)
+        baseline = compute_baseline(con, standard, window)
+    path = write_baseline(args.standard, baseline)
+    counts = {p: v["population"] for p, v in baseline["points"].items()}
+    _emit(args, {"baseline": str(path), "population": counts},
+          f"baseline written to {path} ({sum(counts.values())} decisions, aggregates only); re-authorize the standard to sign it off")
+    return 0
+
+
+def cmd_authorize(args: argparse.Namespace) -> int:
+    from assurance_pipeline.standard.integrity import authorize
+
+    auth = authorize(args.standard, args.by, args.note, _ledger(args.evidence))
+    _emit(args, auth.model_dump(), f"authorized {auth.standard} v{auth.version} by {auth.authorized_by}: sha256 {auth.sha256} ({len(auth.files)} files)")
+    return 0
+
+
+def cmd_cycle(args: argparse.Namespace) -> int:
+    from assurance_pipeline.defs.cycle.run import run_cycle
+
+    result = run_cycle(args.standard, args.source, args.evidence, args.window_from, args.window_to, args.tiers, args.seed)
+    _emit(args, result, format_result(result))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from assurance_pipeline.defs.cycle.run import run_cycle
+    from assurance_pipeline.demo.generator import INJECTED_PROBLEMS, write_demo
+
+    paths = write_demo(args.dir, rows=args.rows)
+    say = (lambda *_: None) if args.json else print
+    say(f"demo decision log: {paths.log_path} ({args.rows} decisions, {paths.golive_from} to {paths.drift_to})")
+    say("injected after go-live: " + "; ".join(INJECTED_PROBLEMS))
+    for argv in (
+        ["baseline", "--standard", str(paths.standard_dir), "--source", str(paths.log_path), "--from", str(paths.golive_from), "--to", str(paths.golive_to)],
+        ["authorize", "--standard", str(paths.standard_dir), "--by", "CFO office (demo)", "--note", "demo go-live sign-off", "--evidence", str(args.dir / "evidence")],
+    ):
+        parsed = build_parser().parse_args(argv)
+        parsed.json = False
+        if args.json:
+            parsed.handler = _quiet(parsed.handler)
+        parsed.handler(parsed)
+    result = run_cycle(paths.standard_dir, str(paths.log_path), args.dir / "evidence", str(paths.drift_from), str(paths.drift_to), seed=DEMO_SEED)
+    _emit(args, result, format_result(result))
+    return 0
+
+
+def _quiet(handler):
+    def run(parsed: argparse.Namespace) -> int:
+        import contextlib
+        import io
+
+        with contextlib.redirect_stdout(io.StringIO()):
+            return handler(parsed)
+
+    return run
+
+
+def cmd_dispose(args: argparse.Namespace) -> int:
+    from assurance_pipeline.evidence.dispositions import record_disposition
+
+    entry = record_disposition(_ledger(args.evidence), args.finding_id, args.disposition, args.by, args.note)
+    _emit(args, entry.body, f"{args.finding_id}: disposed as {args.disposition} by {args.by} (ledger entry {entry.seq})")
+    return 0
+
+
+def cmd_findings(args: argparse.Namespace) -> int:
+    from assurance_pipeline.evidence.dispositions import list_findings
+
+    rows = [r for r in list_findings(_ledger(args.evidence)) if not args.open or r["disposition"] is None]
+    lines = [
+        f"{r['id']}  [{r['severity']}] {r['kind']}: {r['summary']}\n    "
+        + (f"disposed as {r['disposition']['disposition']} by {r['disposition']['by']}: {r['disposition']['note']}" if r["disposition"] else "OPEN: awaiting disposition")
+        for r in rows
+    ]
+    _emit(args, rows, "\n".join(lines) if lines else "no findings")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from assurance_pipeline.evidence.verification import verify_store
+
+    if not (args.evidence / "ledger.jsonl").is_file():
+        raise EvidenceStoreError(f"{args.evidence}: no ledger.jsonl (not an evidence store?)")
+    report = verify_store(args.evidence)
+    text = f"intact: {report.entries} entries, head {report.head}" if report.intact else f"TAMPERED: {report.problem}"
+    _emit(args, report.__dict__, text)
+    return 0 if report.intact else 1
+
+
+def _ledger(evidence: Path) -> Ledger:
+    if evidence.exists() and not evidence.is_dir():
+        raise EvidenceStoreError(f"{evidence}: not a folder")
+    return Ledger(evidence)
+
+
+def format_result(result: dict) -> str:
+    """The human-readable cycle result: the decision, a line per decision point, a line per finding."""
+    window = result["window"]
+    lines = [
+        f"cycle {result['cycle_id']}  window {window['from'] or 'start'} .. {window['to'] or 'end'}",
+        f"standard {result['standard']['name']} v{result['standard']['version']}: {'intact' if result['standard']['intact'] else 'NOT INTACT'}",
+        f"DECISION: {result['decision']} ({result.get('reason', '')})",
+    ]
+    for p in result["decision_points"]:
+        lines.append(
+            f"  {p['id']:<22} {p['risk_tier']:<8} population {p['population']:>7}  sample {p['sample_size']:>4}  deviations {p['deviations']:>3}"
+            f"  upper limit {p['upper_deviation_limit']:6.1%} vs tolerable {p['tolerable_deviation_rate']:.1%}  {p.get('conclusion', '')}"
+        )
+    lines.append(f"findings: {len(result['findings'])}")
+    lines += [f"  {f['id']} [{f['severity']}] {f['kind']}: {f['summary']}" for f in result["findings"]]
+    lines.append(f"ledger entry {result['ledger']['entry']}, head {result['ledger']['head']}")
+    lines.append(f"evidence pack: {result['evidence_pack']}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

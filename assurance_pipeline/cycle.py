@@ -1,0 +1,58 @@
+"""The governed cycle's two conclusions, as plain functions the Dagster shell calls."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from assurance_pipeline.drift.cost import cost_findings
+from assurance_pipeline.evidence.cycle_record import record_cycle
+from assurance_pipeline.evidence.cycle_result import cycle_result, point_rows
+from assurance_pipeline.evidence.ledger import Ledger
+from assurance_pipeline.findings import detect
+from assurance_pipeline.findings.decision import NOT_ASSURED, decide
+from assurance_pipeline.findings.model import Finding, number_findings
+from assurance_pipeline.sampling.population import PopulationProfile
+from assurance_pipeline.standard.integrity import IntegrityReport
+from assurance_pipeline.standard.models import Standard
+
+
+def gather_findings(
+    cycle_id: str, standard: Standard, integrity: IntegrityReport, population: PopulationProfile,
+    validations: dict[str, dict], outcomes: list[dict], baseline: dict | None, ledger: Ledger,
+    overdue_after_days: int, points: list[str],
+) -> list[Finding]:
+    """Every finding kind this cycle can raise, in a stable order, numbered for disposition."""
+    findings = [
+        *detect.integrity_findings(integrity),
+        *detect.conformance_findings(standard, validations),
+        *detect.contract_findings(standard, validations),
+        *detect.outcome_findings(standard, outcomes),
+        *detect.ungoverned_change_findings(standard, population),
+        *cost_findings(standard, population, baseline, points),
+        *detect.unknown_point_findings(standard, population),
+        *detect.overdue_findings(ledger, overdue_after_days),
+    ]
+    return number_findings(cycle_id, findings)
+
+
+def conclude(evidence_dir: Path, cycle_id: str, window: dict, standard_info: dict, plan: dict,
+             population: dict, selected: dict, validations: dict, outcomes: list[dict], findings: list[Finding]) -> dict:
+    """Decide by the written rules, write the evidence pack, append the decision to the ledger."""
+    points = point_rows(plan, validations)
+    decision, reason = decide(standard_info["intact"], findings, points)
+    result = cycle_result(cycle_id, window, standard_info, decision, points, findings)
+    pack = {
+        "sampling.json": {"plan": plan, "population": population, "selected": selected},
+        "validation.json": validations,
+        "outcomes.json": outcomes,
+        "findings.json": [f.to_dict() for f in findings],
+    }
+    return record_cycle(evidence_dir, result, reason, pack, plan)
+
+
+def conclude_unauthorized(evidence_dir: Path, cycle_id: str, window: dict, standard_info: dict, integrity: IntegrityReport) -> dict:
+    """A standard that changed without authorization ends the cycle NOT_ASSURED before anything is sampled."""
+    findings = number_findings(cycle_id, detect.integrity_findings(integrity))
+    result = cycle_result(cycle_id, window, standard_info, NOT_ASSURED, [], findings)
+    pack = {"standard.json": integrity.to_dict(), "findings.json": [f.to_dict() for f in findings]}
+    return record_cycle(evidence_dir, result, "the standard is not intact: it changed without authorization", pack, None)

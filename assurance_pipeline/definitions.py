@@ -1,0 +1,27 @@
+"""The Dagster code location: the governed cycle's assets and checks, its job, schedules and sensor, and resources."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assurance_pipeline.defs.automation.jobs import governed_cycle_job
+from assurance_pipeline.defs.automation.schedules import TIER_SCHEDULES
+from assurance_pipeline.defs.automation.sensors import new_decisions_sensor
+from assurance_pipeline.defs.cycle.assets import CYCLE_ASSETS
+from assurance_pipeline.defs.cycle.checks import CYCLE_CHECKS
+from assurance_pipeline.defs.resources import resources_from_env
+
+
+def build_definitions() -> dg.Definitions:
+    return dg.Definitions(
+        assets=CYCLE_ASSETS,
+        asset_checks=CYCLE_CHECKS,
+        jobs=[governed_cycle_job],
+        schedules=TIER_SCHEDULES,
+        sensors=[new_decisions_sensor],
+        resources=resources_from_env(),
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_definitions()

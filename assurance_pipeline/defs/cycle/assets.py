@@ -1,0 +1,173 @@
+"""The governed cycle as software-defined assets, one per step. Outputs carry ids, counts and statistics only:
+sampled rows stay in the transient workspace, so the IO manager never stores production data."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+
+from assurance_pipeline import cycle
+from assurance_pipeline.defs.cycle import metadata as md
+from assurance_pipeline.defs.resources import (
+    DecisionLogResource,
+    EvidenceStoreResource,
+    StandardResource,
+    TransientWorkspaceResource,
+)
+from assurance_pipeline.drift.baseline import read_baseline
+from assurance_pipeline.errors import AssuranceError
+from assurance_pipeline.sampling.cycle_plan import SamplingPlan, build_plan, new_seed
+from assurance_pipeline.sampling.population import PopulationProfile, profile_population
+from assurance_pipeline.sampling.selection import draw_sample
+from assurance_pipeline.sources.window import Window
+from assurance_pipeline.standard.integrity import IntegrityReport, check_integrity
+from assurance_pipeline.validation.conformance import validate_point
+from assurance_pipeline.validation.outcomes import compute_outcomes
+
+GROUP = "governed_cycle"
+
+
+class CycleConfig(dg.Config):
+    """What one cycle covers. Dates are UTC; a bare `window_to` date includes that whole day."""
+
+    window_from: str | None = None
+    window_to: str | None = None
+    risk_tiers: list[str] = []
+    seed: str | None = None
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """A user's mistake fails the step with its one-line message, not a traceback."""
+    try:
+        yield
+    except AssuranceError as err:
+        raise dg.Failure(description=str(err), metadata={"exit_code": err.exit_code}, allow_retries=False) from None
+
+
+@dg.asset(group_name=GROUP, kinds={"yaml"})
+def confirmed_standard(
+    context: dg.AssetExecutionContext, config: CycleConfig, standard: StandardResource, evidence: EvidenceStoreResource
+) -> dg.Output[dict]:
+    """Re-confirm the standard: every file's sha256 against authorization.yaml and the ledger's sign-off."""
+    with user_errors():
+        loaded = standard.load()
+        window = Window.parse(config.window_from, config.window_to)
+        unknown = sorted(set(config.risk_tiers) - {"critical", "high", "routine"})
+        if unknown:
+            raise AssuranceError(f"risk_tiers: unknown tier {unknown[0]!r} (use critical, high, routine)")
+        report = check_integrity(standard.path, evidence.ledger())
+    value = {
+        "cycle_id": context.run_id,
+        "window": window.to_dict(),
+        "risk_tiers": config.risk_tiers,
+        "seed": config.seed or new_seed(),
+        "standard": {"name": loaded.header.name, "version": loaded.header.version, "sha256": report.sha256, "intact": report.intact},
+        "integrity": report.to_dict(),
+    }
+    return dg.Output(value, metadata=md.standard_metadata(value))
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb"})
+def sampling_plan(
+    confirmed_standard: dict, standard: StandardResource, decision_log: DecisionLogResource,
+    evidence: EvidenceStoreResource, workspace: TransientWorkspaceResource,
+) -> dg.Output[dict]:
+    """Population per decision point in the window (one aggregate scan) and each point's sample size by its tier."""
+    with user_errors():
+        con = workspace.connection
+        decision_log.attach(con)
+        window = Window.from_dict(confirmed_standard["window"])
+        population = profile_population(con, window)
+        plan = build_plan(standard.load(), population, confirmed_standard["risk_tiers"], confirmed_standard["seed"])
+    evidence.ledger().append("sampling_plan", {
+        "cycle_id": confirmed_standard["cycle_id"], "seed_sha256": plan.seed_sha256, "algorithm": plan.algorithm,
+        "window": confirmed_standard["window"],
+        "points": {p.decision_point: {"population": p.population, "sample_size": p.sample_size} for p in plan.points},
+    })
+    value = {"plan": plan.to_dict(), "population": population.to_dict()}
+    return dg.Output(value, metadata=md.plan_metadata(plan))
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb"})
+def decision_sample(
+    confirmed_standard: dict, sampling_plan: dict, decision_log: DecisionLogResource, workspace: TransientWorkspaceResource
+) -> dg.Output[dict]:
+    """Draw the sample into the transient workspace; what is kept is each decision's id and row fingerprint."""
+    with user_errors():
+        con = workspace.connection
+        decision_log.attach(con)
+        plan = SamplingPlan.from_dict(sampling_plan["plan"])
+        selected = draw_sample(con, plan, Window.from_dict(confirmed_standard["window"]))
+    value = {point: {"decision_ids": s.decision_ids, "row_fingerprints": s.row_fingerprints} for point, s in selected.items()}
+    return dg.Output(value, metadata={"sampled_decisions": sum(len(s["decision_ids"]) for s in value.values())})
+
+
+@dg.asset(group_name=GROUP, kinds={"pandera", "duckdb"}, deps=[decision_sample])
+def validation_results(
+    sampling_plan: dict, standard: StandardResource, workspace: TransientWorkspaceResource
+) -> dg.Output[dict]:
+    """Each sampled decision against its point's data contract and DCT conditions (Pandera over DuckDB)."""
+    with user_errors():
+        loaded = standard.load()
+        con = _sample_workspace(workspace)
+        plan = SamplingPlan.from_dict(sampling_plan["plan"])
+        value = {p.decision_point: validate_point(con, loaded.decision_points[p.decision_point], p).to_dict() for p in plan.points}
+    return dg.Output(value, metadata=md.validation_metadata(value))
+
+
+@dg.asset(group_name=GROUP, kinds={"sql", "duckdb"}, deps=[decision_sample])
+def outcome_evidence(
+    sampling_plan: dict, standard: StandardResource, workspace: TransientWorkspaceResource
+) -> dg.Output[list]:
+    """Outcome Evidence metrics over the sample, by the SQL models in dbt_like_sql/."""
+    with user_errors():
+        loaded = standard.load()
+        con = _sample_workspace(workspace)
+        points = [p["decision_point"] for p in sampling_plan["plan"]["points"] if p["sample_size"]]
+        value = [o.to_dict() for p in points for o in compute_outcomes(con, loaded.decision_points[p])]
+    return dg.Output(value, metadata=md.outcome_metadata(value))
+
+
+@dg.asset(group_name=GROUP)
+def findings(
+    confirmed_standard: dict, sampling_plan: dict, validation_results: dict, outcome_evidence: list,
+    standard: StandardResource, evidence: EvidenceStoreResource,
+) -> dg.Output[list]:
+    """Drift surfaced as findings, each needing an explicit human disposition."""
+    with user_errors():
+        found = cycle.gather_findings(
+            confirmed_standard["cycle_id"], standard.load(), IntegrityReport(**confirmed_standard["integrity"]),
+            PopulationProfile.from_dict(sampling_plan["population"]), validation_results, outcome_evidence,
+            read_baseline(standard.path), evidence.ledger(), evidence.overdue_after_days,
+            [p["decision_point"] for p in sampling_plan["plan"]["points"]],
+        )
+    value = [f.to_dict() for f in found]
+    return dg.Output(value, metadata=md.findings_metadata(value))
+
+
+@dg.asset(group_name=GROUP, kinds={"json"})
+def assurance_decision(
+    confirmed_standard: dict, sampling_plan: dict, decision_sample: dict, validation_results: dict,
+    outcome_evidence: list, findings: list, evidence: EvidenceStoreResource,
+) -> dg.Output[dict]:
+    """The assurance decision by the written rules, sealed in the hash-chained ledger with its evidence pack."""
+    from assurance_pipeline.findings.model import Finding
+
+    with user_errors():
+        result = cycle.conclude(
+            evidence.path, confirmed_standard["cycle_id"], confirmed_standard["window"], confirmed_standard["standard"],
+            sampling_plan["plan"], sampling_plan["population"], decision_sample, validation_results, outcome_evidence,
+            [Finding(**f) for f in findings],
+        )
+    return dg.Output(result, metadata=md.decision_metadata(result))
+
+
+def _sample_workspace(workspace: TransientWorkspaceResource):
+    con = workspace.connection
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'sample'").fetchone()[0]:
+        raise AssuranceError("the sample is not in this run's transient workspace: materialize decision_sample and its downstream assets in one run")
+    return con
+
+
+CYCLE_ASSETS = [confirmed_standard, sampling_plan, decision_sample, validation_results, outcome_evidence, findings, assurance_decision]

@@ -1,0 +1,74 @@
+"""UI metadata for the cycle's assets: markdown summaries and tables of ids, counts and rates, never row values."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assurance_pipeline.sampling.cycle_plan import SamplingPlan
+
+
+def _table(header: list[str], rows: list[list[object]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def standard_metadata(value: dict) -> dict:
+    integrity = value["integrity"]
+    status = "intact" if integrity["intact"] else "**NOT INTACT**"
+    lines = [f"**{value['standard']['name']}** v{value['standard']['version']}: {status}",
+             f"authorized by {integrity['authorized_by'] or '-'} at {integrity['authorized_at'] or '-'}"]
+    lines += [f"- {p}" for p in integrity["problems"]]
+    return {
+        "summary": dg.MetadataValue.md("\n\n".join(lines[:2]) + "\n\n" + "\n".join(lines[2:])),
+        "standard_sha256": value["standard"]["sha256"],
+        "intact": integrity["intact"],
+        "window": dg.MetadataValue.json(value["window"]),
+    }
+
+
+def plan_metadata(plan: SamplingPlan) -> dict:
+    rows = [[p.decision_point, p.risk_tier, f"{p.confidence:.0%}", f"{p.tolerable_deviation_rate:.0%}", p.population,
+             p.planned_sample_size, p.sample_size] for p in plan.points]
+    return {
+        "plan": dg.MetadataValue.md(_table(["decision point", "tier", "confidence", "tolerable", "population", "planned", "sample"], rows)),
+        "population": sum(p.population for p in plan.points),
+        "sample_size": sum(p.sample_size for p in plan.points),
+        "seed_sha256": plan.seed_sha256,
+        "algorithm": plan.algorithm,
+    }
+
+
+def validation_metadata(value: dict) -> dict:
+    rows = []
+    for point, v in value.items():
+        ev = v["evaluation"]
+        rows.append([point, v["sample_size"], ev["deviations"], f"{ev['deviation_rate']:.1%}", f"{ev['upper_deviation_limit']:.1%}",
+                     f"{ev['tolerable_deviation_rate']:.1%}", ev["conclusion"], len(v["contract_failures"])])
+    return {
+        "conformance": dg.MetadataValue.md(_table(["decision point", "sample", "deviations", "rate", "upper limit", "tolerable", "conclusion", "contract failures"], rows)),
+        "deviations": sum(v["evaluation"]["deviations"] for v in value.values()),
+    }
+
+
+def outcome_metadata(value: list) -> dict:
+    rows = [[o["decision_point"], o["outcome_id"], "-" if o["value"] is None else f"{o['value']:.4g}",
+             o["expect_min"] if o["expect_min"] is not None else "-", o["expect_max"] if o["expect_max"] is not None else "-",
+             "yes" if o["within_expectation"] else "**no**"] for o in value]
+    return {"outcomes": dg.MetadataValue.md(_table(["decision point", "metric", "value", "min", "max", "within"], rows))}
+
+
+def findings_metadata(value: list) -> dict:
+    rows = [[f["id"], f["severity"], f["kind"], f["decision_point"] or "-", f["summary"]] for f in value]
+    return {"findings": dg.MetadataValue.md(_table(["id", "severity", "kind", "decision point", "summary"], rows)), "count": len(value)}
+
+
+def decision_metadata(result: dict) -> dict:
+    return {
+        "decision": result["decision"],
+        "reason": result["reason"],
+        "findings": len(result["findings"]),
+        "ledger_entry": result["ledger"]["entry"],
+        "ledger_head": result["ledger"]["head"],
+        "evidence_pack": dg.MetadataValue.path(result["evidence_pack"]),
+    }

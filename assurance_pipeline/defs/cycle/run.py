@@ -1,0 +1,84 @@
+"""Run one governed cycle in process through the same assets the UI materializes (for the CLI and tests)."""
+
+import os
+from contextlib import nullcontext
+from pathlib import Path
+
+import dagster as dg
+
+from assurance_pipeline.defs.automation.jobs import cycle_run_config
+from assurance_pipeline.defs.cycle.assets import CYCLE_ASSETS
+from assurance_pipeline.defs.cycle.checks import CYCLE_CHECKS
+from assurance_pipeline.defs.resources import (
+    DecisionLogResource,
+    EvidenceStoreResource,
+    StandardResource,
+    TransientWorkspaceResource,
+)
+from assurance_pipeline.errors import AssuranceError, EvidenceStoreError
+from assurance_pipeline.evidence.ledger import Ledger
+from assurance_pipeline.sources.decision_log import DecisionLog
+from assurance_pipeline.sources.window import Window
+from assurance_pipeline.standard.loading import load_standard
+from assurance_pipeline.workspace import transient_workspace
+
+
+# The CLI prints the result; Dagster's step-by-step console log stays in the run's event log.
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+
+
+def check_inputs(standard_dir: Path, source: str, evidence_dir: Path, window: Window) -> None:
+    """Refuse bad input before the run starts, so a mistake never leaves half a cycle in the ledger."""
+    load_standard(standard_dir)
+    with transient_workspace() as con:
+        DecisionLog(source).attach(con)
+    report = Ledger(evidence_dir).verify()
+    if not report.intact:
+        raise EvidenceStoreError(f"evidence store {evidence_dir} is not intact, nothing appended: {report.problem}")
+
+
+def run_cycle(
+    standard_dir: Path, source: str, evidence_dir: Path, window_from: str | None = None, window_to: str | None = None,
+    tiers: list[str] | None = None, seed: str | None = None, instance: dg.DagsterInstance | None = None,
+) -> dict:
+    """Materialize the cycle; return its recorded result (CONTRACT section 4) or raise the step's user error."""
+    window = Window.parse(window_from, window_to)
+    check_inputs(standard_dir, source, evidence_dir, window)
+    resources: dict = {
+        "standard": StandardResource(directory=str(standard_dir)),
+        "decision_log": DecisionLogResource(uri=source),
+        "evidence": EvidenceStoreResource(directory=str(evidence_dir)),
+        "workspace": TransientWorkspaceResource(),
+    }
+    if instance is None and not os.environ.get("DAGSTER_HOME"):
+        resources["io_manager"] = dg.mem_io_manager  # no DAGSTER_HOME: keep nothing of the run on disk
+    with _instance(instance) as active:
+        outcome = dg.materialize(
+            [*CYCLE_ASSETS, *CYCLE_CHECKS], resources=resources, instance=active, raise_on_error=False,
+            run_config={**cycle_run_config(window.start, window.end, tiers, seed), **QUIET_CONSOLE},
+            tags={"assurance/trigger": "cli"},
+        )
+    recorded = Ledger(evidence_dir).find("cycle_decision", cycle_id=outcome.run_id)
+    if recorded:
+        entry = recorded[-1]
+        return {**entry.body, "ledger": {"entry": entry.seq, "head": entry.hash}}
+    raise _step_error(outcome)
+
+
+def _instance(instance: dg.DagsterInstance | None):
+    if instance is not None:
+        return nullcontext(instance)
+    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+
+
+def _step_error(outcome: dg.ExecuteInProcessResult) -> AssuranceError:
+    for event in outcome.get_step_failure_events():
+        error = event.step_failure_data.error
+        metadata = event.step_failure_data.user_failure_data
+        if metadata is not None and "exit_code" in metadata.metadata:
+            err = AssuranceError(metadata.description or error.message.strip())
+            err.exit_code = int(metadata.metadata["exit_code"].value)
+            return err
+        if error is not None:
+            return AssuranceError(f"step {event.step_key} failed: {error.message.strip().splitlines()[0]}")
+    return AssuranceError("the cycle did not record a decision (see the Dagster run log)")

@@ -1,0 +1,88 @@
+"""Resources: where the standard, the decision log and the evidence store are, and the transient workspace."""
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from pydantic import PrivateAttr
+
+from assurance_pipeline.evidence.ledger import Ledger
+from assurance_pipeline.sources.decision_log import DecisionLog
+from assurance_pipeline.standard.loading import load_standard
+from assurance_pipeline.standard.models import Standard
+from assurance_pipeline.workspace import transient_workspace
+
+DEMO_DIR = Path("data") / "demo"
+
+
+class StandardResource(dg.ConfigurableResource):
+    """The business-authored standard folder (kept in version control by its owners)."""
+
+    directory: str
+
+    @property
+    def path(self) -> Path:
+        return Path(self.directory)
+
+    def load(self) -> Standard:
+        return load_standard(self.path)
+
+
+class DecisionLogResource(dg.ConfigurableResource):
+    """The production decision log: a Parquet file or folder, a CSV file, or a DuckDB table URI."""
+
+    uri: str
+
+    def attach(self, con: duckdb.DuckDBPyConnection) -> list[str]:
+        return DecisionLog(self.uri).attach(con)
+
+
+class EvidenceStoreResource(dg.ConfigurableResource):
+    """The append-only evidence store: ledger.jsonl and packs/."""
+
+    directory: str
+    overdue_after_days: int = 14
+
+    @property
+    def path(self) -> Path:
+        return Path(self.directory)
+
+    def ledger(self) -> Ledger:
+        return Ledger(self.path)
+
+
+class TransientWorkspaceResource(dg.ConfigurableResource):
+    """An in-memory DuckDB for one run: the sampled rows live here and nowhere else, and go when the run ends."""
+
+    _connection: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["TransientWorkspaceResource"]:
+        with transient_workspace() as con:
+            self._connection = con
+            try:
+                yield self
+            finally:
+                self._connection = None
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        if self._connection is None:
+            raise dg.Failure("the transient workspace is not open (the resource is used outside a run)")
+        return self._connection
+
+
+def resources_from_env() -> dict[str, dg.ConfigurableResource]:
+    """Paths from ASSURANCE_* environment variables; the demo's paths when unset."""
+    return {
+        "standard": StandardResource(directory=os.environ.get("ASSURANCE_STANDARD", str(DEMO_DIR / "standard"))),
+        "decision_log": DecisionLogResource(uri=os.environ.get("ASSURANCE_SOURCE", str(DEMO_DIR / "decisions.parquet"))),
+        "evidence": EvidenceStoreResource(
+            directory=os.environ.get("ASSURANCE_EVIDENCE", str(DEMO_DIR / "evidence")),
+            overdue_after_days=int(os.environ.get("ASSURANCE_OVERDUE_AFTER_DAYS", "14")),
+        ),
+        "workspace": TransientWorkspaceResource(),
+    }

@@ -1,0 +1,19 @@
+"""User-facing errors: each carries the exit code the CLI returns and a one-line message."""
+
+
+class AssuranceError(Exception):
+    """Bad usage or bad input (exit 2): the message names the file, field or row."""
+
+    exit_code = 2
+
+
+class SourceError(AssuranceError):
+    """The decision log could not be read (exit 3)."""
+
+    exit_code = 3
+
+
+class EvidenceStoreError(AssuranceError):
+    """The evidence store could not be read or written (exit 3)."""
+
+    exit_code = 3

@@ -1,0 +1,188 @@
+"""Append-only, hash-chained evidence ledger (``ledger.jsonl``).
+
+Each line is one JSON entry carrying the hash of the entry before it, so an edited,
+removed or reordered line is found by ``verify()``. Nothing is rewritten, only appended.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from pydantic import BaseModel, ConfigDict, Field
+
+GENESIS = "0" * 64
+LEDGER_FILE = "ledger.jsonl"
+LOCK_FILE = "ledger.lock"
+_HEX64 = r"^[0-9a-f]{64}$"
+
+
+class LedgerError(Exception):
+    """The ledger cannot be read or extended safely (a bad line or a broken tail)."""
+
+
+def canonical_json(obj: Any) -> str:
+    """One fixed text per value (sorted keys, no spaces) so that hashes are reproducible."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def sha256_hex(data: bytes | str) -> str:
+    """SHA-256 hex digest; text is hashed as UTF-8."""
+    return hashlib.sha256(data.encode("utf-8") if isinstance(data, str) else data).hexdigest()
+
+
+def _entry_hash(seq: int, at: str, kind: str, body: dict, prev: str) -> str:
+    return sha256_hex(canonical_json({"seq": seq, "at": at, "kind": kind, "body": body, "prev": prev}))
+
+
+class LedgerEntry(BaseModel):
+    """One line of the ledger; ``hash`` covers every other field, ``prev`` links the chain."""
+
+    model_config = ConfigDict(frozen=True, strict=True, extra="forbid")
+
+    seq: int = Field(ge=1)
+    at: str
+    kind: str
+    body: dict
+    prev: str = Field(pattern=_HEX64)
+    hash: str = Field(pattern=_HEX64)
+
+    def computed_hash(self) -> str:
+        """The hash this entry's content should carry; differs from ``hash`` if edited."""
+        return _entry_hash(self.seq, self.at, self.kind, self.body, self.prev)
+
+
+@dataclass
+class VerifyReport:
+    """Outcome of ``Ledger.verify``; ``entries``/``head`` describe the intact prefix."""
+
+    intact: bool
+    entries: int
+    head: str | None
+    problem: str | None
+
+
+class _BadLine(Exception):
+    """Why one line is not a valid entry; str() is the text that follows 'line N'."""
+
+
+def _parse_line(raw: bytes, terminated: bool) -> LedgerEntry:
+    if not terminated:
+        raise _BadLine(": incomplete last line without newline (torn write?)")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):
+        raise _BadLine(": not valid JSON") from None
+    try:
+        entry = LedgerEntry.model_validate(data)
+    except ValueError as exc:  # pydantic.ValidationError is a ValueError
+        fields = sorted({".".join(map(str, e["loc"])) or "entry" for e in exc.errors()})
+        raise _BadLine(f": not a ledger entry (bad {', '.join(fields)})") from None
+    if entry.computed_hash() != entry.hash:
+        raise _BadLine(f" (seq {entry.seq}): hash does not match its content (edited?)")
+    return entry
+
+
+class Ledger:
+    """The ledger of one evidence folder; safe to append to from several processes."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.path = self.folder / LEDGER_FILE
+
+    def _lines(self) -> list[tuple[int, bytes, bool]]:
+        """(line number, raw bytes, newline-terminated) for every line in the file."""
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            return []
+        parts = data.split(b"\n")
+        tail = parts.pop()  # b"" when the file ends with a newline
+        lines = [(n, raw, True) for n, raw in enumerate(parts, start=1)]
+        if tail:
+            lines.append((len(parts) + 1, tail, False))
+        return lines
+
+    def entries(self) -> Iterator[LedgerEntry]:
+        """Every entry in file order; raises LedgerError naming the first invalid line."""
+        for n, raw, terminated in self._lines():
+            try:
+                yield _parse_line(raw, terminated)
+            except _BadLine as bad:
+                raise LedgerError(f"line {n}{bad}") from None
+
+    def head(self) -> LedgerEntry | None:
+        """The last entry, or None for an empty ledger."""
+        last = None
+        for last in self.entries():
+            pass
+        return last
+
+    def find(self, kind: str, **body_match: Any) -> list[LedgerEntry]:
+        """Entries of ``kind`` whose body has all the given key/values."""
+        return [
+            e for e in self.entries()
+            if e.kind == kind and all(k in e.body and e.body[k] == v for k, v in body_match.items())
+        ]
+
+    def append(self, kind: str, body: dict) -> LedgerEntry:
+        """Add one entry under an exclusive lock so concurrent writers never fork the chain."""
+        if not isinstance(body, dict):
+            raise TypeError(f"ledger body must be a dict, not {type(body).__name__}")
+        body = json.loads(canonical_json(body))  # TypeError if not serializable; normalise keys
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.folder / LOCK_FILE, "a") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # released when the file is closed
+            lines = self._lines()
+            prev_entry = None
+            if lines:
+                n, raw, terminated = lines[-1]
+                try:
+                    prev_entry = _parse_line(raw, terminated)
+                except _BadLine as bad:
+                    raise LedgerError(f"refusing to append to a broken ledger: line {n}{bad}") from None
+            seq = prev_entry.seq + 1 if prev_entry else 1
+            prev = prev_entry.hash if prev_entry else GENESIS
+            at = datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+            entry = LedgerEntry(seq=seq, at=at, kind=kind, body=body, prev=prev,
+                                hash=_entry_hash(seq, at, kind, body, prev))
+            line = (canonical_json(entry.model_dump()) + "\n").encode("utf-8")
+            with open(self.path, "ab") as f:
+                f.write(line)
+                f.flush()
+                os.fsync(f.fileno())
+        return entry
+
+    def verify(self) -> VerifyReport:
+        """Recompute every hash and check seq 1,2,3,... and prev links; reports, never raises."""
+        prev: LedgerEntry | None = None
+        count, problem = 0, None
+        try:
+            lines = self._lines()
+        except OSError as exc:
+            return VerifyReport(False, 0, None, f"cannot read {self.path}: {exc}")
+        for n, raw, terminated in lines:
+            try:
+                e = _parse_line(raw, terminated)
+            except _BadLine as bad:
+                problem = f"line {n}{bad}"
+                break
+            if prev is None and e.seq != 1:
+                problem = f"line {n}: seq {e.seq} where seq 1 expected (an entry was removed or reordered)"
+            elif prev is not None and e.seq != prev.seq + 1:
+                problem = f"line {n}: seq {e.seq} follows seq {prev.seq} (an entry was removed or reordered)"
+            elif prev is None and e.prev != GENESIS:
+                problem = f"line {n} (seq {e.seq}): prev hash is not the genesis hash (64 zeros)"
+            elif prev is not None and e.prev != prev.hash:
+                problem = (f"line {n} (seq {e.seq}): prev hash does not match line {n - 1}'s hash"
+                           " (removed or reordered?)")
+            if problem:
+                break
+            prev, count = e, count + 1
+        return VerifyReport(problem is None, count, prev.hash if prev else None, problem)

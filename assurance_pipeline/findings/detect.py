@@ -1,0 +1,140 @@
+"""Turn a cycle's results into findings, one function per kind; each says in words what moved."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from assurance_pipeline.evidence.ledger import Ledger
+from assurance_pipeline.findings.model import Finding
+from assurance_pipeline.sampling.population import PopulationProfile
+from assurance_pipeline.standard.integrity import IntegrityReport
+from assurance_pipeline.standard.models import SEVERITY_ORDER, Standard
+
+
+def integrity_findings(report: IntegrityReport) -> list[Finding]:
+    if report.intact:
+        return []
+    return [Finding("standard_integrity", "critical", "the standard changed without authorization: " + "; ".join(report.problems), details={"problems": report.problems})]
+
+
+def contract_findings(standard: Standard, validations: dict[str, dict]) -> list[Finding]:
+    findings = []
+    for point_id, result in validations.items():
+        failures = result["contract_failures"]
+        if not failures:
+            continue
+        tier = standard.decision_points[point_id].risk_tier
+        rows = sorted({d for f in failures for d in f["decision_ids"]})
+        parts = "; ".join(f"{f['column']}: {f['check']}" + (f" ({len(f['decision_ids'])})" if f["decision_ids"] else "") for f in failures)
+        findings.append(Finding(
+            "contract", "medium" if tier == "routine" else "high",
+            f"{point_id}: {len(rows)} of {result['sample_size']} sampled decisions break the data contract ({parts})",
+            point_id, statistic=len(rows) / result["sample_size"] if result["sample_size"] else None, threshold=0.0,
+            details={"failures": failures},
+        ))
+    return findings
+
+
+def conformance_findings(standard: Standard, validations: dict[str, dict]) -> list[Finding]:
+    """Every deviation is surfaced; severity follows the attribute-sampling conclusion."""
+    findings = []
+    for point_id, result in validations.items():
+        ev = result["evaluation"]
+        if ev["deviations"] == 0:
+            continue
+        point = standard.decision_points[point_id]
+        deviated = [c for c in point.conditions if result["condition_counts"][c.id]["fail"] + result["condition_counts"][c.id]["untestable"]]
+        worst = max((c.severity for c in deviated), key=SEVERITY_ORDER.__getitem__)
+        severity = {"exceeds": worst, "inconclusive": "medium", "within_tolerable": "low"}[ev["conclusion"]]
+        counts = ", ".join(_condition_count(c.id, result["condition_counts"][c.id]) for c in deviated)
+        verdict = {"exceeds": "exceeds", "inconclusive": "is above", "within_tolerable": "is within"}[ev["conclusion"]]
+        findings.append(Finding(
+            "conformance", severity,
+            f"{point_id}: {ev['deviations']} of {ev['sample_size']} sampled decisions deviate ({counts}); "
+            f"upper deviation limit {ev['upper_deviation_limit']:.1%} {verdict} tolerable {ev['tolerable_deviation_rate']:.1%} "
+            f"at {ev['confidence']:.0%} confidence",
+            point_id, statistic=ev["upper_deviation_limit"], threshold=ev["tolerable_deviation_rate"],
+            details={"evaluation": ev, "deviating_decisions": result["deviating_decisions"], "conditions": [c.id for c in deviated]},
+        ))
+    return findings
+
+
+def _condition_count(condition_id: str, counts: dict[str, int]) -> str:
+    text = f"{condition_id} failed {counts['fail']}"
+    return text + (f", untestable {counts['untestable']}" if counts["untestable"] else "")
+
+
+def outcome_findings(standard: Standard, outcomes: list[dict]) -> list[Finding]:
+    findings = []
+    for oe in outcomes:
+        if oe["within_expectation"]:
+            continue
+        tier = standard.decision_points[oe["decision_point"]].risk_tier
+        bound = oe["expect_max"] if oe["expect_max"] is not None and (oe["value"] is None or oe["value"] > oe["expect_max"]) else oe["expect_min"]
+        expect = " and ".join(f"{k} {v:g}" for k, v in (("min", oe["expect_min"]), ("max", oe["expect_max"])) if v is not None)
+        value = "could not be computed" if oe["value"] is None else f"is {oe['value']:.4g}"
+        findings.append(Finding(
+            "outcome", "medium" if tier == "routine" else "high",
+            f"{oe['decision_point']}: {oe['outcome_id']} ({oe['title']}) {value} over {oe['sample_size']} sampled decisions, expected {expect}",
+            oe["decision_point"], statistic=oe["value"], threshold=bound, details={"outcome": oe},
+        ))
+    return findings
+
+
+def ungoverned_change_findings(standard: Standard, population: PopulationProfile) -> list[Finding]:
+    """Decisions executed by an actor, actor type or version the standard does not register."""
+    unregistered: dict[tuple, int] = {}
+    for g in population.groups:
+        if g.decision_point not in standard.decision_points:
+            continue
+        actor = standard.header.actor(g.actor_id or "")
+        reason = _unregistered_reason(actor, g.actor_type, g.actor_version)
+        if reason:
+            key = (g.decision_point, g.actor_id, g.actor_version, reason)
+            unregistered[key] = unregistered.get(key, 0) + g.decisions
+    findings = []
+    for (point_id, actor_id, version, reason), count in sorted(unregistered.items(), key=lambda kv: tuple(map(str, kv[0]))):
+        total = population.count(point_id)
+        findings.append(Finding(
+            "ungoverned_change", "high",
+            f"{point_id}: {actor_id} {reason} executed {count} of {total} decisions in the window",
+            point_id, statistic=count / total, threshold=0.0,
+            details={"actor_id": actor_id, "actor_version": version, "decisions": count, "reason": reason},
+        ))
+    return findings
+
+
+def _unregistered_reason(actor, actor_type: str | None, version: str | None) -> str | None:
+    if actor is None:
+        return "(not a registered actor)"
+    if actor.type != actor_type:
+        return f"(registered as {actor.type}, logged as {actor_type})"
+    if actor.versions is not None and version not in actor.versions:
+        return f"version {version} (not a registered version: {', '.join(actor.versions)})"
+    return None
+
+
+def unknown_point_findings(standard: Standard, population: PopulationProfile) -> list[Finding]:
+    unknown = {p: n for p, n in population.points().items() if p not in standard.decision_points}
+    return [
+        Finding("unknown_decision_point", "medium", f"{n} decisions in the window are at decision point '{p}', which the standard does not govern",
+                p, statistic=float(n), threshold=0.0, details={"decisions": n})
+        for p, n in sorted(unknown.items(), key=lambda kv: str(kv[0]))
+    ]
+
+
+def overdue_findings(ledger: Ledger, overdue_after_days: int, now: datetime | None = None) -> list[Finding]:
+    """One finding listing earlier findings that still have no disposition after the allowed days."""
+    now = now or datetime.now(UTC)
+    disposed = {e.body["finding_id"] for e in ledger.find("disposition")}
+    overdue = []
+    for entry in ledger.find("cycle_decision"):
+        recorded = datetime.fromisoformat(entry.at.replace("Z", "+00:00"))
+        if now - recorded >= timedelta(days=overdue_after_days):
+            overdue += [f["id"] for f in entry.body["findings"] if f["id"] not in disposed]
+    if not overdue:
+        return []
+    shown = ", ".join(overdue[:10]) + (f" and {len(overdue) - 10} more" if len(overdue) > 10 else "")
+    return [Finding("overdue_disposition", "medium",
+                    f"{len(overdue)} findings from earlier cycles have no disposition after {overdue_after_days} days: {shown}",
+                    statistic=float(len(overdue)), threshold=0.0, details={"finding_ids": overdue})]

@@ -1,0 +1,110 @@
+"""Read a production decision log through DuckDB, as a view named `decisions`, without copying it.
+
+Every source becomes the same normalized view: the log's own columns (optional ones as NULL when the
+source lacks them), `decided_at` as a UTC timestamp, `decision_id` as text. Filters, sampling and
+aggregates then run in the engine against that view, so only what a query returns leaves the source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import duckdb
+from sqlglot import exp
+
+from assurance_pipeline.errors import AssuranceError, SourceError
+from assurance_pipeline.standard.models import LOG_COLUMNS, REQUIRED_LOG_COLUMNS
+
+VIEW = "decisions"
+_SQL_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "float": "DOUBLE", "boolean": "BOOLEAN", "timestamp": "TIMESTAMPTZ"}
+
+
+def sql_type(column_type: str) -> str:
+    """The DuckDB type a contract column type is checked and cast as."""
+    return _SQL_TYPES[column_type]
+
+
+def quote_literal(value: str) -> str:
+    """A SQL string literal, escaped by sqlglot (paths and table names only; row values never pass here)."""
+    return exp.Literal.string(value).sql(dialect="duckdb")
+
+
+def quote_ident(name: str) -> str:
+    return exp.to_identifier(name, quoted=True).sql(dialect="duckdb")
+
+
+@dataclass(frozen=True)
+class DecisionLog:
+    """A source URI: a Parquet file or folder, a CSV file, or a DuckDB table (`duckdb:///path.db?table=t`)."""
+
+    uri: str
+
+    def attach(self, con: duckdb.DuckDBPyConnection) -> list[str]:
+        """Create the normalized `decisions` view on `con`; return the source's column names."""
+        relation = self._relation(con)
+        try:
+            described = con.sql(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+        except duckdb.Error as err:
+            raise SourceError(f"source {self.uri}: cannot be read ({_first_line(err)})") from None
+        columns = [row[0] for row in described]
+        missing = [c for c in REQUIRED_LOG_COLUMNS if c not in columns]
+        if missing:
+            raise AssuranceError(f"source {self.uri}: missing required column(s) {', '.join(missing)} (see CONTRACT section 1)")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {VIEW} AS {self._normalizing_select(relation, columns)}")
+        return columns
+
+    def _relation(self, con: duckdb.DuckDBPyConnection) -> str:
+        parsed = urlparse(self.uri)
+        if parsed.scheme == "duckdb":
+            return self._attach_duckdb(con, parsed)
+        if parsed.scheme in ("postgresql", "postgres"):
+            raise AssuranceError(f"source {self.uri}: PostgreSQL sources are not supported yet; export to Parquet or use a DuckDB table")
+        if parsed.scheme not in ("", "file"):
+            raise AssuranceError(f"source {self.uri}: unknown scheme '{parsed.scheme}' (use a path, duckdb:///path.db?table=t)")
+        path = Path(parsed.path if parsed.scheme == "file" else self.uri)
+        if path.is_dir():
+            files = sorted(path.rglob("*.parquet"))
+            if not files:
+                raise SourceError(f"source {self.uri}: folder has no .parquet files")
+            return f"read_parquet({quote_literal(str(path / '**' / '*.parquet'))}, union_by_name = true)"
+        if not path.exists():
+            raise SourceError(f"source {self.uri}: no such file or folder")
+        if path.suffix.lower() == ".parquet":
+            return f"read_parquet({quote_literal(str(path))})"
+        if path.suffix.lower() == ".csv":
+            return f"read_csv({quote_literal(str(path))}, header = true, auto_detect = true)"
+        raise AssuranceError(f"source {self.uri}: unsupported file type '{path.suffix}' (use .parquet, .csv or a folder of Parquet files)")
+
+    def _attach_duckdb(self, con: duckdb.DuckDBPyConnection, parsed) -> str:
+        table = parse_qs(parsed.query).get("table", [None])[0]
+        path = Path(parsed.path)
+        if not table:
+            raise AssuranceError(f"source {self.uri}: name the table, e.g. duckdb:///{path}?table=decisions")
+        if not path.is_file():
+            raise SourceError(f"source {self.uri}: no such DuckDB file {path}")
+        try:
+            con.execute(f"ATTACH {quote_literal(str(path))} AS source_db (READ_ONLY)")
+        except duckdb.Error as err:
+            raise SourceError(f"source {self.uri}: cannot be opened ({_first_line(err)})") from None
+        return f"source_db.main.{quote_ident(table)}"
+
+    @staticmethod
+    def _normalizing_select(relation: str, columns: list[str]) -> str:
+        fixed = {
+            "decision_id": "CAST(decision_id AS VARCHAR)",
+            "decided_at": "CAST(decided_at AS TIMESTAMPTZ)",
+        }
+        replaced = ", ".join(f"{expr} AS {name}" for name, expr in fixed.items())
+        added = [
+            f"CAST(NULL AS {sql_type(kind)}) AS {name}"
+            for name, kind in LOG_COLUMNS.items()
+            if name not in columns
+        ]
+        select = f"SELECT * REPLACE ({replaced})" + "".join(f", {a}" for a in added)
+        return f"{select} FROM {relation}"
+
+
+def _first_line(err: Exception) -> str:
+    return str(err).strip().splitlines()[0]

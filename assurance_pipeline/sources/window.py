@@ -1,0 +1,55 @@
+"""The cycle's window over `decided_at`: from inclusive, to exclusive, in UTC."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from assurance_pipeline.errors import AssuranceError
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime | None = None
+    end: datetime | None = None
+
+    @classmethod
+    def parse(cls, start: str | None, end: str | None) -> Window:
+        """CLI dates: a bare `--to` date includes that whole day (`--to 2026-06-30` ends at July 1st 00:00)."""
+        window = cls(_parse_instant(start, "--from", end_of_day=False), _parse_instant(end, "--to", end_of_day=True))
+        if window.start and window.end and window.start >= window.end:
+            raise AssuranceError(f"--from {start} is not before --to {end}")
+        return window
+
+    def predicate(self, column: str = "decided_at") -> str:
+        """SQL over the window; the instants are formatted by us, never taken from user text."""
+        parts = ["TRUE"]
+        if self.start:
+            parts.append(f"{column} >= TIMESTAMPTZ '{self.start.isoformat()}'")
+        if self.end:
+            parts.append(f"{column} < TIMESTAMPTZ '{self.end.isoformat()}'")
+        return " AND ".join(parts)
+
+    def to_dict(self) -> dict:
+        return {"from": _iso(self.start), "to": _iso(self.end)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Window:
+        return cls(*(datetime.fromisoformat(data[k]) if data.get(k) else None for k in ("from", "to")))
+
+
+def _parse_instant(text: str | None, flag: str, end_of_day: bool) -> datetime | None:
+    if not text:
+        return None
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return datetime(day.year, day.month, day.day, tzinfo=UTC) + (timedelta(days=1) if end_of_day else timedelta())
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        raise AssuranceError(f"{flag} {text!r}: not a date (use YYYY-MM-DD or an ISO-8601 timestamp)") from None
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+
+
+def _iso(instant: datetime | None) -> str | None:
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z") if instant else None

@@ -1,0 +1,96 @@
+"""Load a standard folder into models; every error names the file, the field or condition id, and what is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from assurance_pipeline.errors import AssuranceError
+from assurance_pipeline.standard.expressions import ExpressionError, compile_expression
+from assurance_pipeline.standard.models import DecisionPoint, Standard, StandardHeader
+
+STANDARD_FILE = "standard.yaml"
+POINTS_DIR = "decision_points"
+
+
+def load_standard(root: Path | str) -> Standard:
+    """Read, validate and expression-check the whole standard under `root`."""
+    root = Path(root)
+    if not (root / STANDARD_FILE).is_file():
+        raise AssuranceError(f"{root}: not a standard folder (no {STANDARD_FILE})")
+    header = _load_model(root / STANDARD_FILE, StandardHeader)
+    points: dict[str, DecisionPoint] = {}
+    for path in sorted([*(root / POINTS_DIR).glob("*.yaml"), *(root / POINTS_DIR).glob("*.yml")]):
+        point = _load_model(path, DecisionPoint)
+        if point.id in points:
+            raise AssuranceError(f"{_rel(path)}: id: decision point '{point.id}' is defined twice")
+        check_point_expressions(point, _rel(path))
+        points[point.id] = point
+    if not points:
+        raise AssuranceError(f"{root / POINTS_DIR}: no decision point files (*.yaml)")
+    return Standard(header=header, decision_points=points)
+
+
+def check_point_expressions(point: DecisionPoint, where: str) -> None:
+    """Compile every condition and metric so a bad one is refused at load time, not mid-cycle."""
+    columns = point.columns()
+    for cond in point.conditions:
+        for field in ("when", "require"):
+            _compile(getattr(cond, field), columns, "predicate", f"{where}: condition {cond.id}: {field}")
+    for oe in point.outcome_evidence:
+        _compile(oe.metric, columns, "metric", f"{where}: outcome_evidence {oe.id}: metric")
+
+
+def _compile(text: str, columns: dict[str, str], kind: str, where: str) -> None:
+    try:
+        compile_expression(text, columns, kind)  # type: ignore[arg-type]
+    except ExpressionError as err:
+        raise AssuranceError(f"{where}: {err}") from None
+
+
+def _load_model(path: Path, model: type[BaseModel]) -> Any:
+    data = read_yaml(path)
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise AssuranceError(f"{_rel(path)}: {describe_validation_error(err)}") from None
+
+
+def read_yaml(path: Path) -> dict:
+    """One YAML mapping, or an error naming the file and the line."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise AssuranceError(f"{_rel(path)}:{where}: broken YAML ({err.problem})") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        raise AssuranceError(f"{_rel(path)}: cannot be read ({err})") from None
+    if not isinstance(data, dict):
+        raise AssuranceError(f"{_rel(path)}: must be a YAML mapping of fields, got {type(data).__name__}")
+    return data
+
+
+def describe_validation_error(err: ValidationError) -> str:
+    """The first problem as `field.path: message`, plus how many more there are."""
+    problems = err.errors()
+    first = problems[0]
+    loc = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown field"
+    elif first["type"] == "literal_error":
+        message = f"{message}, got {first.get('input')!r}"
+    more = f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})" if len(problems) > 1 else ""
+    return f"{loc}: {message}{more}"
+
+
+def _rel(path: Path) -> str:
+    """Paths in messages as the user typed them: relative to the standard's parent where possible."""
+    parts = path.parts
+    if POINTS_DIR in parts:
+        return str(Path(*parts[parts.index(POINTS_DIR) - 1 :]))
+    return str(Path(*parts[-2:])) if len(parts) >= 2 else str(path)

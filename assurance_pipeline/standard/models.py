@@ -1,0 +1,196 @@
+"""The authored standard as typed models: what the business signed off, validated in business words."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Identifier = Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$", max_length=64)
+ColumnName = str
+TierName = Literal["critical", "high", "routine"]
+Severity = Literal["critical", "high", "medium", "low"]
+ColumnType = Literal["string", "integer", "float", "boolean", "timestamp"]
+SEVERITY_ORDER: dict[str, int] = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+
+# The decision log's own columns (CONTRACT section 1); conditions may use them, contracts may not redefine them.
+LOG_COLUMNS: dict[str, ColumnType] = {
+    "decision_id": "string",
+    "decision_point": "string",
+    "decided_at": "timestamp",
+    "actor_type": "string",
+    "actor_id": "string",
+    "actor_version": "string",
+    "reviewed_by": "string",
+    "overridden": "boolean",
+    "cost": "float",
+}
+REQUIRED_LOG_COLUMNS = ("decision_id", "decision_point", "decided_at", "actor_type", "actor_id")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RiskTier(_Strict):
+    """How hard a tier is tested: attribute-sampling parameters of the AICPA guide."""
+
+    confidence: float = Field(gt=0, lt=1)
+    tolerable_deviation_rate: float = Field(gt=0, lt=1)
+    expected_deviation_rate: float = Field(default=0.0, ge=0, lt=1)
+
+    @model_validator(mode="after")
+    def _expected_below_tolerable(self) -> RiskTier:
+        if self.expected_deviation_rate >= self.tolerable_deviation_rate:
+            raise ValueError("expected_deviation_rate must be below tolerable_deviation_rate")
+        return self
+
+
+DEFAULT_TIERS: dict[str, RiskTier] = {
+    "critical": RiskTier(confidence=0.95, tolerable_deviation_rate=0.02),
+    "high": RiskTier(confidence=0.95, tolerable_deviation_rate=0.05),
+    "routine": RiskTier(confidence=0.90, tolerable_deviation_rate=0.10),
+}
+
+
+class Actor(_Strict):
+    """Who may execute decisions; `versions` None means any version."""
+
+    id: str = Field(min_length=1)
+    type: Literal["human", "agent", "system"]
+    versions: list[str] | None = None
+
+    @field_validator("versions", mode="before")
+    @classmethod
+    def _versions_as_text(cls, value: Any) -> Any:
+        return [str(v) for v in value] if isinstance(value, list) else value
+
+
+class StandardHeader(_Strict):
+    """standard.yaml: the standard's identity, its risk tiers and its registered actors."""
+
+    name: str = Field(min_length=1)
+    version: str
+    owner: str = Field(min_length=1)
+    risk_tiers: dict[TierName, RiskTier] = Field(default_factory=dict)
+    actors: list[Actor] = Field(default_factory=list)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int | float) else value
+
+    @model_validator(mode="after")
+    def _fill_default_tiers(self) -> StandardHeader:
+        merged = {**DEFAULT_TIERS, **self.risk_tiers}
+        object.__setattr__(self, "risk_tiers", merged)
+        return self
+
+    def actor(self, actor_id: str) -> Actor | None:
+        return next((a for a in self.actors if a.id == actor_id), None)
+
+
+class ContractColumn(_Strict):
+    """One column of a decision point's data contract."""
+
+    type: ColumnType
+    nullable: bool = False
+    min: float | None = None
+    max: float | None = None
+    isin: list[Any] | None = None
+
+    @model_validator(mode="after")
+    def _range_fits_type(self) -> ContractColumn:
+        if (self.min is not None or self.max is not None) and self.type not in ("integer", "float"):
+            raise ValueError(f"min/max apply to integer or float columns, not {self.type}")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
+
+
+class Condition(_Strict):
+    """A DCT condition: wherever `when` holds, `require` must hold."""
+
+    id: str = Identifier
+    title: str = Field(min_length=1)
+    when: str = "TRUE"
+    require: str = Field(min_length=1)
+    severity: Severity
+
+
+class Expectation(_Strict):
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _has_a_bound(self) -> Expectation:
+        if self.min is None and self.max is None:
+            raise ValueError("expect needs min and/or max")
+        return self
+
+    def holds(self, value: float | None) -> bool:
+        if value is None:
+            return False
+        return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
+
+
+class OutcomeEvidence(_Strict):
+    """A metric traceable to the business case, computed over the sample."""
+
+    id: str = Identifier
+    title: str = Field(min_length=1)
+    metric: str = Field(min_length=1)
+    expect: Expectation
+
+
+class Cost(_Strict):
+    budget_per_decision: float = Field(ge=0)
+
+
+class DecisionPoint(_Strict):
+    """A governed decision point: meaning, authority, risk tier, contract, conditions, outcome evidence."""
+
+    id: str = Identifier
+    title: str = Field(min_length=1)
+    meaning: str = Field(min_length=1)
+    authority: str = Field(min_length=1)
+    owner: str = Field(min_length=1)
+    risk_tier: TierName
+    contract: dict[str, ContractColumn] = Field(default_factory=dict)
+    conditions: list[Condition] = Field(default_factory=list)
+    outcome_evidence: list[OutcomeEvidence] = Field(default_factory=list)
+    cost: Cost | None = None
+    evidence_fields: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _names_are_consistent(self) -> DecisionPoint:
+        for name in self.contract:
+            if name in LOG_COLUMNS:
+                raise ValueError(f"contract column '{name}' is a standard log column and cannot be redefined")
+            if not name.replace("_", "a").isalnum() or not name[0].isalpha():
+                raise ValueError(f"contract column '{name}' must be a plain name (letters, digits, _)")
+        for ids in ([c.id for c in self.conditions], [o.id for o in self.outcome_evidence]):
+            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            if dupes:
+                raise ValueError(f"duplicate id {dupes[0]}")
+        for name in self.evidence_fields:
+            if name not in self.contract and name not in LOG_COLUMNS:
+                raise ValueError(f"evidence_fields: '{name}' is not a contract or log column")
+        return self
+
+    def columns(self) -> dict[str, ColumnType]:
+        """Every column an expression of this point may use."""
+        return {**LOG_COLUMNS, **{name: col.type for name, col in self.contract.items()}}
+
+
+class Standard(_Strict):
+    """The whole standard as loaded from its folder."""
+
+    header: StandardHeader
+    decision_points: dict[str, DecisionPoint]
+
+    def tier(self, point: DecisionPoint) -> RiskTier:
+        return self.header.risk_tiers[point.risk_tier]
+
+    def points_in_tiers(self, tiers: list[str] | None) -> list[DecisionPoint]:
+        return [p for p in self.decision_points.values() if not tiers or p.risk_tier in tiers]

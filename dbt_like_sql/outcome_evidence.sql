@@ -1,0 +1,9 @@
+-- Outcome Evidence of one decision point: each authored metric over its sampled rows.
+WITH point_rows AS (
+{{ point_rows }}
+)
+SELECT count(*) AS sample_size
+{%- for metric in metrics %},
+       CAST(({{ metric.sql }}) AS DOUBLE) AS {{ metric.column }}
+{%- endfor %}
+FROM point_rows
