@@ -9,7 +9,7 @@ from assurance_pipeline.evidence.cycle_record import record_cycle
 from assurance_pipeline.evidence.cycle_result import cycle_result, point_rows
 from assurance_pipeline.evidence.ledger import Ledger
 from assurance_pipeline.findings import detect
-from assurance_pipeline.findings.decision import NOT_ASSURED, decide
+from assurance_pipeline.findings.decision import decide
 from assurance_pipeline.findings.model import Finding, number_findings
 from assurance_pipeline.sampling.population import PopulationProfile
 from assurance_pipeline.standard.integrity import IntegrityReport
@@ -53,6 +53,7 @@ def conclude(evidence_dir: Path, cycle_id: str, window: dict, standard_info: dic
 def conclude_unauthorized(evidence_dir: Path, cycle_id: str, window: dict, standard_info: dict, integrity: IntegrityReport) -> dict:
     """A standard that changed without authorization ends the cycle NOT_ASSURED before anything is sampled."""
     findings = number_findings(cycle_id, detect.integrity_findings(integrity))
-    result = cycle_result(cycle_id, window, standard_info, NOT_ASSURED, [], findings)
+    decision, reason = decide(integrity.intact, findings, [])
+    result = cycle_result(cycle_id, window, standard_info, decision, [], findings)
     pack = {"standard.json": integrity.to_dict(), "findings.json": [f.to_dict() for f in findings]}
-    return record_cycle(evidence_dir, result, "the standard is not intact: it changed without authorization", pack, None)
+    return record_cycle(evidence_dir, result, reason, pack, None)

@@ -8,6 +8,7 @@ import duckdb
 
 from assurance_pipeline.sampling.cycle_plan import PointPlan
 from assurance_pipeline.sampling.plans import evaluate
+from assurance_pipeline.sources.decision_log import quote_ident
 from assurance_pipeline.sql_models import render
 from assurance_pipeline.standard.expressions import compile_expression
 from assurance_pipeline.standard.models import DecisionPoint
@@ -50,7 +51,7 @@ def validate_point(con: duckdb.DuckDBPyConnection, point: DecisionPoint, plan: P
         {"decision_point": point.id},
     ).df()
     decision_ids = frame["decision_id"].astype(str).tolist()
-    failures = run_schema(contract_schema(point, present, {c: cid for c, cid in conditions.items()}), frame, decision_ids)
+    failures = run_schema(contract_schema(point, present, conditions), frame, decision_ids)
     contract = [f for f in failures if f.column not in conditions]
     missing = sorted(set(point.contract) - present)
     contract += [ContractFailure(name, "column missing from the decision log (renamed or dropped?)", []) for name in missing]
@@ -97,12 +98,10 @@ def _counts(outcomes: dict[str, dict[str, str]], condition_ids: list[str]) -> di
     return counts
 
 
-def _evidence_fields(con, point: DecisionPoint, rows_sql: str, failing: list[str]) -> dict[str, dict[str, str | None]]:
+def _evidence_fields(con: duckdb.DuckDBPyConnection, point: DecisionPoint, rows_sql: str, failing: list[str]) -> dict[str, dict[str, str | None]]:
     """The only raw values ever kept: the authored evidence_fields, for failing decisions only."""
     if not failing or not point.evidence_fields:
         return {}
-    from assurance_pipeline.sources.decision_log import quote_ident
-
     fields = ", ".join(f"CAST({quote_ident(f)} AS VARCHAR)" for f in point.evidence_fields)
     rows = con.execute(
         f"WITH point_rows AS ({rows_sql}) SELECT decision_id, {fields} FROM point_rows "

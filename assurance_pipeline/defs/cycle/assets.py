@@ -16,6 +16,7 @@ from assurance_pipeline.defs.resources import (
 )
 from assurance_pipeline.drift.baseline import read_baseline
 from assurance_pipeline.errors import AssuranceError
+from assurance_pipeline.findings.model import Finding
 from assurance_pipeline.sampling.cycle_plan import SamplingPlan, build_plan, new_seed
 from assurance_pipeline.sampling.population import PopulationProfile, profile_population
 from assurance_pipeline.sampling.selection import draw_sample
@@ -152,8 +153,6 @@ def assurance_decision(
     outcome_evidence: list, findings: list, evidence: EvidenceStoreResource,
 ) -> dg.Output[dict]:
     """The assurance decision by the written rules, sealed in the hash-chained ledger with its evidence pack."""
-    from assurance_pipeline.findings.model import Finding
-
     with user_errors():
         result = cycle.conclude(
             evidence.path, confirmed_standard["cycle_id"], confirmed_standard["window"], confirmed_standard["standard"],
