@@ -20,7 +20,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line and exit 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise AssuranceError(f"{self.prog}: {message}")
+        command = self.prog.removeprefix("assurance").strip()
+        raise AssuranceError(f"{command}: {message}" if command else message)
 
 
 def main(argv: list[str] | None = None) -> int:

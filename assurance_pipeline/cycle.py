@@ -27,7 +27,7 @@ def gather_findings(
         *detect.conformance_findings(standard, validations),
         *detect.contract_findings(standard, validations),
         *detect.outcome_findings(standard, outcomes),
-        *detect.ungoverned_change_findings(standard, population),
+        *detect.ungoverned_change_findings(standard, population, points),
         *cost_findings(standard, population, baseline, points),
         *detect.unknown_point_findings(standard, population),
         *detect.overdue_findings(ledger, overdue_after_days),

@@ -1,5 +1,7 @@
 """User-facing errors: each carries the exit code the CLI returns and a one-line message."""
 
+import re
+
 
 class AssuranceError(Exception):
     """Bad usage or bad input (exit 2): the message names the file, field or row."""
@@ -17,3 +19,10 @@ class EvidenceStoreError(AssuranceError):
     """The evidence store could not be read or written (exit 3)."""
 
     exit_code = 3
+
+
+def engine_error(err: Exception, context: str) -> SourceError:
+    """A DuckDB error as one line, its quoted parts redacted: they can be row values (CONTRACT section 5)."""
+    lines = str(err).strip().splitlines()
+    first = re.sub(r"\"[^\"]*\"|'[^']*'", "'…'", lines[0] if lines else type(err).__name__)
+    return SourceError(f"{context}: {first}")

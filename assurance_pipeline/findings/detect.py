@@ -25,11 +25,13 @@ def contract_findings(standard: Standard, validations: dict[str, dict]) -> list[
             continue
         tier = standard.decision_points[point_id].risk_tier
         rows = sorted({d for f in failures for d in f["decision_ids"]})
+        # A contract column missing from the log (renamed or dropped) is missing from every sampled decision.
+        broken = result["sample_size"] if result.get("missing_columns") else len(rows)
         parts = "; ".join(f"{f['column']}: {f['check']}" + (f" ({len(f['decision_ids'])})" if f["decision_ids"] else "") for f in failures)
         findings.append(Finding(
             "contract", "medium" if tier == "routine" else "high",
-            f"{point_id}: {len(rows)} of {result['sample_size']} sampled decisions break the data contract ({parts})",
-            point_id, statistic=len(rows) / result["sample_size"] if result["sample_size"] else None, threshold=0.0,
+            f"{point_id}: {broken} of {result['sample_size']} sampled decisions break the data contract ({parts})",
+            point_id, statistic=broken / result["sample_size"] if result["sample_size"] else None, threshold=0.0,
             details={"failures": failures},
         ))
     return findings
@@ -81,11 +83,11 @@ def outcome_findings(standard: Standard, outcomes: list[dict]) -> list[Finding]:
     return findings
 
 
-def ungoverned_change_findings(standard: Standard, population: PopulationProfile) -> list[Finding]:
-    """Decisions executed by an actor, actor type or version the standard does not register."""
+def ungoverned_change_findings(standard: Standard, population: PopulationProfile, points: list[str] | None = None) -> list[Finding]:
+    """Decisions executed by an actor, actor type or version the standard does not register (at the cycle's points)."""
     unregistered: dict[tuple, int] = {}
     for g in population.groups:
-        if g.decision_point not in standard.decision_points:
+        if g.decision_point not in standard.decision_points or (points is not None and g.decision_point not in points):
             continue
         actor = standard.header.actor(g.actor_id or "")
         reason = _unregistered_reason(actor, g.actor_type, g.actor_version)

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlparse
 import duckdb
 from sqlglot import exp
 
-from assurance_pipeline.errors import AssuranceError, SourceError
+from assurance_pipeline.errors import AssuranceError, SourceError, engine_error
 from assurance_pipeline.standard.models import LOG_COLUMNS, REQUIRED_LOG_COLUMNS
 
 VIEW = "decisions"
@@ -47,11 +47,14 @@ class DecisionLog:
         try:
             described = con.sql(f"DESCRIBE SELECT * FROM {relation}").fetchall()
         except duckdb.Error as err:
-            raise SourceError(f"source {self.uri}: cannot be read ({_first_line(err)})") from None
+            raise engine_error(err, f"source {self.uri}: cannot be read") from None
         columns = [row[0] for row in described]
         missing = [c for c in REQUIRED_LOG_COLUMNS if c not in columns]
         if missing:
             raise AssuranceError(f"source {self.uri}: missing required column(s) {', '.join(missing)} (see CONTRACT section 1)")
+        decided_at_type = next(row[1] for row in described if row[0] == "decided_at")
+        if not decided_at_type.startswith(("TIMESTAMP", "DATE")):
+            raise AssuranceError(f"source {self.uri}: column decided_at is {decided_at_type}, not a timestamp")
         con.execute(f"CREATE OR REPLACE TEMP VIEW {VIEW} AS {self._normalizing_select(relation, columns)}")
         return columns
 
@@ -87,7 +90,7 @@ class DecisionLog:
         try:
             con.execute(f"ATTACH {quote_literal(str(path))} AS source_db (READ_ONLY)")
         except duckdb.Error as err:
-            raise SourceError(f"source {self.uri}: cannot be opened ({_first_line(err)})") from None
+            raise engine_error(err, f"source {self.uri}: cannot be opened") from None
         return f"source_db.main.{quote_ident(table)}"
 
     @staticmethod
@@ -104,7 +107,3 @@ class DecisionLog:
         ]
         select = f"SELECT * REPLACE ({replaced})" + "".join(f", {a}" for a in added)
         return f"{select} FROM {relation}"
-
-
-def _first_line(err: Exception) -> str:
-    return str(err).strip().splitlines()[0]

@@ -7,11 +7,12 @@ sqlglot regenerates from a whitelisted syntax tree, with every identifier quoted
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Literal
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError, TokenError
+from sqlglot.errors import ErrorLevel, ParseError, TokenError
 
 Kind = Literal["predicate", "metric"]
 
@@ -29,6 +30,7 @@ AGGREGATE_FUNCTIONS: dict[type[exp.Expression], str] = {
     exp.Avg: "avg", exp.Sum: "sum", exp.Count: "count", exp.Min: "min", exp.Max: "max",
 }
 _AGGREGATE_PARTS = (exp.Star, exp.Filter, exp.Where)
+DATE_DIFF_UNITS = ("year", "quarter", "month", "week", "day", "hour", "minute", "second", "millisecond", "microsecond")
 
 
 class ExpressionError(ValueError):
@@ -66,6 +68,8 @@ def _check_nodes(tree: exp.Expression, kind: Kind) -> None:
         allowed_functions.update(AGGREGATE_FUNCTIONS)
     for node in tree.walk():
         if isinstance(node, exp.Var) and isinstance(node.parent, exp.DateDiff):
+            if node.name.lower() not in DATE_DIFF_UNITS:
+                raise ExpressionError(f"date_diff unit '{node.name.lower()}' is not one of {', '.join(DATE_DIFF_UNITS)}")
             continue  # the unit of date_diff('day', a, b)
         if isinstance(node, _STRUCTURE) or type(node) in allowed_functions:
             continue
@@ -78,10 +82,16 @@ def _refusal(node: exp.Expression, kind: Kind) -> str:
     if type(node) in AGGREGATE_FUNCTIONS:
         return f"aggregate {AGGREGATE_FUNCTIONS[type(node)]}() is not allowed in a condition (only in outcome metrics)"
     if isinstance(node, exp.Anonymous | exp.Func):
-        name = node.name if isinstance(node, exp.Anonymous) else node.sql_name().lower()
+        name = node.name if isinstance(node, exp.Anonymous) else _function_name(node)
         allowed = sorted(SCALAR_FUNCTIONS.values()) + (sorted(AGGREGATE_FUNCTIONS.values()) if kind == "metric" else [])
         return f"function '{name}' is not allowed (allowed: {', '.join(allowed)})"
     return f"'{_snippet(node)}' is not allowed ({type(node).__name__} is not part of the expression language)"
+
+
+def _function_name(node: exp.Func) -> str:
+    """The name as written in DuckDB SQL (`random`, not sqlglot's internal `rand`)."""
+    match = re.match(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(", _render(node))
+    return (match.group(1) if match else node.sql_name()).lower()
 
 
 def _check_columns(tree: exp.Expression, known: set[str]) -> None:
@@ -89,22 +99,36 @@ def _check_columns(tree: exp.Expression, known: set[str]) -> None:
         if column.table:
             raise ExpressionError(f"'{_snippet(column)}': qualified names are not allowed, use the plain column name")
         if column.name not in known:
-            hint = difflib.get_close_matches(column.name, sorted(known), n=1)
+            by_lower = {k.lower(): k for k in known}
+            hint = [by_lower[m] for m in difflib.get_close_matches(column.name.lower(), sorted(by_lower), n=1)]
             suffix = f" (did you mean '{hint[0]}'?)" if hint else ""
             raise ExpressionError(f"unknown column '{column.name}'{suffix}")
 
 
 def _check_metric_shape(tree: exp.Expression) -> None:
-    if not any(isinstance(n, tuple(AGGREGATE_FUNCTIONS)) for n in tree.walk()):
+    aggregates = tuple(AGGREGATE_FUNCTIONS)
+    if not any(isinstance(n, aggregates) for n in tree.walk()):
         raise ExpressionError("an outcome metric must aggregate over the sample (avg, sum, count, min or max)")
+    for node in tree.walk():
+        if isinstance(node, aggregates) and node.find_ancestor(*aggregates, exp.Where):
+            raise ExpressionError(f"aggregate {AGGREGATE_FUNCTIONS[type(node)]}() cannot be nested inside another aggregate or its FILTER")
+        if isinstance(node, exp.Filter) and not isinstance(node.this, aggregates):
+            raise ExpressionError(f"'{_snippet(node)}': FILTER (WHERE ...) applies only to an aggregate")
+        if isinstance(node, exp.Star) and not isinstance(node.parent, exp.Count):
+            raise ExpressionError("'*' is allowed only in count(*)")
     for column in tree.find_all(exp.Column):
-        if not column.find_ancestor(*AGGREGATE_FUNCTIONS):
+        if not column.find_ancestor(*aggregates, exp.Filter):  # FILTER (WHERE ...) belongs to its aggregate
             raise ExpressionError(f"column '{column.name}' is used outside an aggregate")
 
 
 def _snippet(node: exp.Expression) -> str:
-    text = node.sql(dialect="duckdb")
+    text = _render(node)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _render(node: exp.Expression) -> str:
+    """A refused node as DuckDB SQL, for the message only; silent (sqlglot would log 'X is not supported' to stderr)."""
+    return node.sql(dialect="duckdb", unsupported_level=ErrorLevel.IGNORE)
 
 
 def _first_line(err: Exception) -> str:

@@ -87,8 +87,9 @@ def check_integrity(root: Path, ledger: Ledger) -> IntegrityReport:
     problems = [*_file_changes(auth.files, hashes)]
     if standard_digest(auth.files) != auth.sha256:
         problems.append(f"{AUTHORIZATION_FILE} was edited: its sha256 does not match its own file list")
-    if not ledger.find("authorization", sha256=auth.sha256):
-        problems.append(f"this authorization (sha256 {auth.sha256[:12]}…) is not recorded in the evidence ledger")
+    if not ledger.find("authorization", **auth.model_dump()):  # every field: a forged signer or date is caught too
+        problems.append(f"{AUTHORIZATION_FILE}: this authorization (sha256 {auth.sha256[:12]}…, by {auth.authorized_by}) "
+                        "is not recorded in the evidence ledger")
     return IntegrityReport(not problems, digest, auth.sha256, auth.authorized_by, auth.authorized_at, problems)
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from assurance_pipeline.errors import AssuranceError
 from assurance_pipeline.standard.expressions import ExpressionError, compile_expression
 from assurance_pipeline.standard.models import DecisionPoint, Standard, StandardHeader
+from assurance_pipeline.standard.typecheck import TypeChecker
 
 STANDARD_FILE = "standard.yaml"
 POINTS_DIR = "decision_points"
@@ -23,30 +24,35 @@ def load_standard(root: Path | str) -> Standard:
         raise AssuranceError(f"{root}: not a standard folder (no {STANDARD_FILE})")
     header = _load_model(root / STANDARD_FILE, StandardHeader)
     points: dict[str, DecisionPoint] = {}
-    for path in sorted([*(root / POINTS_DIR).glob("*.yaml"), *(root / POINTS_DIR).glob("*.yml")]):
-        point = _load_model(path, DecisionPoint)
-        if point.id in points:
-            raise AssuranceError(f"{_rel(path)}: id: decision point '{point.id}' is defined twice")
-        check_point_expressions(point, _rel(path))
-        points[point.id] = point
+    checker = TypeChecker()
+    try:
+        for path in sorted([*(root / POINTS_DIR).glob("*.yaml"), *(root / POINTS_DIR).glob("*.yml")]):
+            point = _load_model(path, DecisionPoint)
+            if point.id in points:
+                raise AssuranceError(f"{_rel(path)}: id: decision point '{point.id}' is defined twice")
+            check_point_expressions(point, _rel(path), checker)
+            points[point.id] = point
+    finally:
+        checker.close()
     if not points:
         raise AssuranceError(f"{root / POINTS_DIR}: no decision point files (*.yaml)")
     return Standard(header=header, decision_points=points)
 
 
-def check_point_expressions(point: DecisionPoint, where: str) -> None:
-    """Compile every condition and metric so a bad one is refused at load time, not mid-cycle."""
+def check_point_expressions(point: DecisionPoint, where: str, checker: TypeChecker) -> None:
+    """Compile and type-check every condition and metric, so a bad one is refused at load time, not mid-cycle."""
     columns = point.columns()
+    table = checker.define(point)
     for cond in point.conditions:
         for field in ("when", "require"):
-            _compile(getattr(cond, field), columns, "predicate", f"{where}: condition {cond.id}: {field}")
+            _compile(getattr(cond, field), columns, "predicate", f"{where}: condition {cond.id}: {field}", checker, table)
     for oe in point.outcome_evidence:
-        _compile(oe.metric, columns, "metric", f"{where}: outcome_evidence {oe.id}: metric")
+        _compile(oe.metric, columns, "metric", f"{where}: outcome_evidence {oe.id}: metric", checker, table)
 
 
-def _compile(text: str, columns: dict[str, str], kind: str, where: str) -> None:
+def _compile(text: str, columns: dict[str, str], kind: str, where: str, checker: TypeChecker, table: str) -> None:
     try:
-        compile_expression(text, columns, kind)  # type: ignore[arg-type]
+        checker.check(table, compile_expression(text, columns, kind), kind)  # type: ignore[arg-type]
     except ExpressionError as err:
         raise AssuranceError(f"{where}: {err}") from None
 
@@ -66,7 +72,10 @@ def read_yaml(path: Path) -> dict:
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise AssuranceError(f"{_rel(path)}:{where}: broken YAML ({err.problem})") from None
+        start = err.context_mark
+        # an unclosed quote or bracket is only noticed lines later: also say where it was opened
+        opened = f"; {err.context} from line {start.line + 1}" if err.context and start and (not mark or start.line != mark.line) else ""
+        raise AssuranceError(f"{_rel(path)}:{where}: broken YAML ({err.problem}{opened})") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
         raise AssuranceError(f"{_rel(path)}: cannot be read ({err})") from None
     if not isinstance(data, dict):
@@ -78,14 +87,14 @@ def describe_validation_error(err: ValidationError) -> str:
     """The first problem as `field.path: message`, plus how many more there are."""
     problems = err.errors()
     first = problems[0]
-    loc = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    loc = ".".join(str(part) for part in first["loc"])
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         message = "unknown field"
     elif first["type"] == "literal_error":
         message = f"{message}, got {first.get('input')!r}"
     more = f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})" if len(problems) > 1 else ""
-    return f"{loc}: {message}{more}"
+    return f"{loc}: {message}{more}" if loc else f"{message}{more}"
 
 
 def _rel(path: Path) -> str:

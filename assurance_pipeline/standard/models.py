@@ -29,7 +29,7 @@ REQUIRED_LOG_COLUMNS = ("decision_id", "decision_point", "decided_at", "actor_ty
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class RiskTier(_Strict):
@@ -166,13 +166,13 @@ class DecisionPoint(_Strict):
     def _names_are_consistent(self) -> DecisionPoint:
         for name in self.contract:
             if name in LOG_COLUMNS:
-                raise ValueError(f"contract column '{name}' is a standard log column and cannot be redefined")
+                raise ValueError(f"contract: column '{name}' is a standard log column and cannot be redefined")
             if not name.replace("_", "a").isalnum() or not name[0].isalpha():
-                raise ValueError(f"contract column '{name}' must be a plain name (letters, digits, _)")
-        for ids in ([c.id for c in self.conditions], [o.id for o in self.outcome_evidence]):
+                raise ValueError(f"contract: column '{name}' must be a plain name (letters, digits, _)")
+        for field, ids in (("conditions", [c.id for c in self.conditions]), ("outcome_evidence", [o.id for o in self.outcome_evidence])):
             dupes = sorted({i for i in ids if ids.count(i) > 1})
             if dupes:
-                raise ValueError(f"duplicate id {dupes[0]}")
+                raise ValueError(f"{field}: duplicate id {dupes[0]}")
         for name in self.evidence_fields:
             if name not in self.contract and name not in LOG_COLUMNS:
                 raise ValueError(f"evidence_fields: '{name}' is not a contract or log column")

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import duckdb
 
 from assurance_pipeline.sampling.cycle_plan import PointPlan
-from assurance_pipeline.sampling.plans import evaluate
+from assurance_pipeline.sampling.plans import EXCEEDS, WITHIN_TOLERABLE, Evaluation, evaluate
 from assurance_pipeline.sources.decision_log import quote_ident
 from assurance_pipeline.sql_models import render
-from assurance_pipeline.standard.expressions import compile_expression
+from assurance_pipeline.standard.expressions import compile_expression, referenced_columns
 from assurance_pipeline.standard.models import DecisionPoint
 from assurance_pipeline.validation.contract import ContractFailure, contract_schema, run_schema
 from assurance_pipeline.validation.point_rows import point_rows_sql
 
 DEVIATING = ("fail", "untestable")
+UNKNOWN_BOOLEAN = "CAST(NULL AS BOOLEAN)"
 
 
 @dataclass
@@ -43,21 +44,21 @@ def sample_columns(con: duckdb.DuckDBPyConnection) -> set[str]:
 def validate_point(con: duckdb.DuckDBPyConnection, point: DecisionPoint, plan: PointPlan) -> PointValidation:
     """Compute condition outcomes in DuckDB, check contract and conditions with Pandera, evaluate the deviations."""
     present = sample_columns(con) & set(point.contract)
+    missing = sorted(set(point.contract) - present)
     conditions = _condition_columns(point)
     rows_sql = point_rows_sql(point, present, with_type_flags=True)
     frame = con.execute(
-        f"WITH point_rows AS ({rows_sql}), outcomes AS ({_outcomes_sql(point, rows_sql)}) "
+        f"WITH point_rows AS ({rows_sql}), outcomes AS ({_outcomes_sql(point, rows_sql, set(missing))}) "
         "SELECT * FROM point_rows JOIN outcomes USING (decision_id) ORDER BY decision_id",
         {"decision_point": point.id},
     ).df()
     decision_ids = frame["decision_id"].astype(str).tolist()
     failures = run_schema(contract_schema(point, present, conditions), frame, decision_ids)
     contract = [f for f in failures if f.column not in conditions]
-    missing = sorted(set(point.contract) - present)
     contract += [ContractFailure(name, "column missing from the decision log (renamed or dropped?)", []) for name in missing]
     outcomes = {d: {conditions[c]: str(frame.at[i, c]) for c in conditions} for i, d in enumerate(decision_ids)}
     deviating = sorted({d for f in failures if f.column in conditions for d in f.decision_ids})
-    result = evaluate(len(decision_ids), len(deviating), plan.confidence, plan.tolerable_deviation_rate)
+    result = _evaluate(plan, len(decision_ids), len(deviating))
     failing = sorted(set(deviating) | {d for f in contract for d in f.decision_ids})
     return PointValidation(
         decision_point=point.id,
@@ -77,14 +78,27 @@ def _condition_columns(point: DecisionPoint) -> dict[str, str]:
     return {f"__condition_{i}": cond.id for i, cond in enumerate(point.conditions)}
 
 
-def _outcomes_sql(point: DecisionPoint, rows_sql: str) -> str:
+def _evaluate(plan: PointPlan, sample_size: int, deviations: int) -> Evaluation:
+    """Attribute-sampling evaluation of the sample; when it is the whole population there is no sampling risk, so
+    the observed rate is exact and is its own upper limit (a 100% examination is not sampling: AICPA Audit Guide:
+    Audit Sampling (2019), ch. 1), and the point is never left inconclusive for want of a larger sample."""
+    result = evaluate(sample_size, deviations, plan.confidence, plan.tolerable_deviation_rate)
+    if sample_size != plan.population:
+        return result
+    return replace(result, upper_deviation_limit=result.deviation_rate,
+                   conclusion=EXCEEDS if result.conclusion == EXCEEDS else WITHIN_TOLERABLE)
+
+
+def _outcomes_sql(point: DecisionPoint, rows_sql: str, missing: set[str]) -> str:
+    """A condition reading a contract column the log lacks cannot be tested: its `when` or `require` is unknown
+    (NULL), never the column's absence read as a NULL value (`x IS NULL` would otherwise pass or fail)."""
     columns = point.columns()
+
+    def compiled(text: str) -> str:
+        return UNKNOWN_BOOLEAN if referenced_columns(text) & missing else compile_expression(text, columns)
+
     conditions = [
-        {
-            "column": column,
-            "when": compile_expression(cond.when, columns),
-            "require": compile_expression(cond.require, columns),
-        }
+        {"column": column, "when": compiled(cond.when), "require": compiled(cond.require)}
         for column, cond in zip(_condition_columns(point), point.conditions, strict=True)
     ]
     return render("condition_results", point_rows=rows_sql, conditions=conditions)

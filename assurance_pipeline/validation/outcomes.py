@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 import duckdb
 
 from assurance_pipeline.sql_models import render
-from assurance_pipeline.standard.expressions import compile_expression
+from assurance_pipeline.standard.expressions import compile_expression, referenced_columns
 from assurance_pipeline.standard.models import DecisionPoint
 from assurance_pipeline.validation.conformance import sample_columns
 from assurance_pipeline.validation.point_rows import point_rows_sql
@@ -33,11 +33,15 @@ def compute_outcomes(con: duckdb.DuckDBPyConnection, point: DecisionPoint) -> li
     if not point.outcome_evidence:
         return []
     columns = point.columns()
+    present = sample_columns(con) & set(point.contract)
+    missing = set(point.contract) - present
+    # A metric over a contract column the log lacks cannot be computed (NULL), not computed over NULLs.
     metrics = [
-        {"column": f"__metric_{i}", "sql": compile_expression(oe.metric, columns, "metric")}
+        {"column": f"__metric_{i}",
+         "sql": "CAST(NULL AS DOUBLE)" if referenced_columns(oe.metric) & missing else compile_expression(oe.metric, columns, "metric")}
         for i, oe in enumerate(point.outcome_evidence)
     ]
-    rows_sql = point_rows_sql(point, sample_columns(con) & set(point.contract))
+    rows_sql = point_rows_sql(point, present)
     row = con.execute(render("outcome_evidence", point_rows=rows_sql, metrics=metrics), {"decision_point": point.id}).fetchone()
     sample_size, values = int(row[0]), row[1:]
     return [

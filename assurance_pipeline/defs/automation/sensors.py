@@ -3,10 +3,11 @@
 from datetime import datetime, timedelta
 
 import dagster as dg
+import duckdb
 
 from assurance_pipeline.defs.automation.jobs import cycle_run_config, governed_cycle_job
 from assurance_pipeline.defs.resources import DecisionLogResource
-from assurance_pipeline.errors import AssuranceError
+from assurance_pipeline.errors import AssuranceError, engine_error
 from assurance_pipeline.workspace import transient_workspace
 
 _TICK = timedelta(microseconds=1)
@@ -25,6 +26,8 @@ def new_decisions_sensor(context: dg.SensorEvaluationContext, decision_log: Deci
         latest = latest_decision(decision_log)
     except AssuranceError as err:
         return dg.SkipReason(f"the decision log cannot be read: {err}")
+    except duckdb.Error as err:  # attached, but its rows do not read (e.g. a decided_at that is not a timestamp)
+        return dg.SkipReason(str(engine_error(err, "the decision log cannot be read")))
     if latest is None:
         return dg.SkipReason("the decision log is empty")
     if context.cursor is None:

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import dagster as dg
+import duckdb
 
 from assurance_pipeline import cycle
 from assurance_pipeline.defs.cycle import metadata as md
@@ -15,7 +16,7 @@ from assurance_pipeline.defs.resources import (
     TransientWorkspaceResource,
 )
 from assurance_pipeline.drift.baseline import read_baseline
-from assurance_pipeline.errors import AssuranceError
+from assurance_pipeline.errors import AssuranceError, engine_error
 from assurance_pipeline.findings.model import Finding
 from assurance_pipeline.sampling.cycle_plan import SamplingPlan, build_plan, new_seed
 from assurance_pipeline.sampling.population import PopulationProfile, profile_population
@@ -38,10 +39,13 @@ class CycleConfig(dg.Config):
 
 
 @contextmanager
-def user_errors() -> Iterator[None]:
-    """A user's mistake fails the step with its one-line message, not a traceback."""
+def user_errors(source: str = "the decision log") -> Iterator[None]:
+    """A user's mistake fails the step with its one-line message, not a traceback; an engine error loses its values."""
     try:
         yield
+    except duckdb.Error as err:
+        failure = engine_error(err, f"{source}: could not be read")
+        raise dg.Failure(description=str(failure), metadata={"exit_code": failure.exit_code}, allow_retries=False) from None
     except AssuranceError as err:
         raise dg.Failure(description=str(err), metadata={"exit_code": err.exit_code}, allow_retries=False) from None
 
@@ -59,7 +63,7 @@ def confirmed_standard(
             raise AssuranceError(f"risk_tiers: unknown tier {unknown[0]!r} (use critical, high, routine)")
         report = check_integrity(standard.path, evidence.ledger())
     value = {
-        "cycle_id": context.run_id,
+        "cycle_id": context.run.run_id,
         "window": window.to_dict(),
         "risk_tiers": config.risk_tiers,
         "seed": config.seed or new_seed(),
@@ -75,7 +79,7 @@ def sampling_plan(
     evidence: EvidenceStoreResource, workspace: TransientWorkspaceResource,
 ) -> dg.Output[dict]:
     """Population per decision point in the window (one aggregate scan) and each point's sample size by its tier."""
-    with user_errors():
+    with user_errors(f"source {decision_log.uri}"):
         con = workspace.connection
         decision_log.attach(con)
         window = Window.from_dict(confirmed_standard["window"])
@@ -95,7 +99,7 @@ def decision_sample(
     confirmed_standard: dict, sampling_plan: dict, decision_log: DecisionLogResource, workspace: TransientWorkspaceResource
 ) -> dg.Output[dict]:
     """Draw the sample into the transient workspace; what is kept is each decision's id and row fingerprint."""
-    with user_errors():
+    with user_errors(f"source {decision_log.uri}"):
         con = workspace.connection
         decision_log.attach(con)
         plan = SamplingPlan.from_dict(sampling_plan["plan"])
@@ -113,7 +117,8 @@ def validation_results(
         loaded = standard.load()
         con = _sample_workspace(workspace)
         plan = SamplingPlan.from_dict(sampling_plan["plan"])
-        value = {p.decision_point: validate_point(con, loaded.decision_points[p.decision_point], p).to_dict() for p in plan.points}
+        # A point with no decision in the window has nothing to validate (it is reported as not tested).
+        value = {p.decision_point: validate_point(con, loaded.decision_points[p.decision_point], p).to_dict() for p in plan.points if p.sample_size}
     return dg.Output(value, metadata=md.validation_metadata(value))
 
 

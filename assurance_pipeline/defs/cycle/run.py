@@ -24,7 +24,7 @@ from assurance_pipeline.workspace import transient_workspace
 
 
 # The CLI prints the result; Dagster's step-by-step console log stays in the run's event log.
-QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 def check_inputs(standard_dir: Path, source: str, evidence_dir: Path, window: Window) -> None:

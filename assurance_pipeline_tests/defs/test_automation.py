@@ -1,0 +1,185 @@
+"""The code location loads; the tier schedules and the new-decisions sensor ask for the right cycles."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from assurance_pipeline.definitions import defs
+from assurance_pipeline.defs.automation.jobs import governed_cycle_job
+from assurance_pipeline.defs.automation.schedules import TIER_SCHEDULES, tier_schedule
+from assurance_pipeline.defs.automation.sensors import new_decisions_sensor
+from assurance_pipeline.defs.cycle.assets import CYCLE_ASSETS
+from assurance_pipeline.defs.cycle.checks import CYCLE_CHECKS
+from assurance_pipeline.defs.resources import (
+    DecisionLogResource,
+    EvidenceStoreResource,
+    StandardResource,
+    TransientWorkspaceResource,
+)
+from assurance_pipeline.sources.window import Window
+from assurance_pipeline_tests.small_cycle import CRITICAL, build_rows, write_log
+from assurance_pipeline_tests.small_cycle import prepare
+
+SCHEDULED_AT = dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)
+LOOKBACK_DAYS = {"critical": 1, "high": 7, "routine": 31}
+TICK = dt.timedelta(microseconds=1)
+
+
+def cycle_config(run_request: dg.RunRequest) -> dict:
+    return run_request.run_config["ops"]["confirmed_standard"]["config"]
+
+
+@pytest.fixture(scope="module")
+def job() -> dg.JobDefinition:
+    return defs.resolve_job_def("governed_cycle")
+
+
+@pytest.fixture(scope="module")
+def log(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dt.datetime]:
+    rows = build_rows(planted=True)
+    return write_log(tmp_path_factory.mktemp("sensor") / "decisions.parquet", rows), max(r["decided_at"] for r in rows)
+
+
+def sensor_context(uri: str, cursor: str | None) -> dg.SensorEvaluationContext:
+    return dg.build_sensor_context(cursor=cursor, resources={"decision_log": DecisionLogResource(uri=uri)})
+
+
+# --- the code location ---------------------------------------------------------------------------------------------------
+
+
+def test_definitions_load():
+    dg.Definitions.validate_loadable(defs)
+
+
+def test_job_schedules_and_sensor_are_defined(job: dg.JobDefinition):
+    assert job.name == "governed_cycle"
+    assert {s.name for s in defs.schedules} == {"critical_tier_cycle", "high_tier_cycle", "routine_tier_cycle"}
+    assert {s.name for s in defs.sensors} == {"new_decisions_sensor"}
+    assert all(s.job_name == "governed_cycle" for s in [*defs.schedules, *defs.sensors])
+    cycle_steps = {a.key.path[-1] for a in CYCLE_ASSETS}
+    assert cycle_steps <= {key.path[-1] for key in job.asset_layer.executable_asset_keys}
+    assert {c.check_key.name for c in CYCLE_CHECKS} <= {key.name for key in job.asset_layer.asset_graph.asset_check_keys}
+
+
+# --- the tier schedules ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tier", ["critical", "high", "routine"])
+def test_tier_schedule_scopes_the_cycle_to_its_tier_and_window(tier: str, job: dg.JobDefinition):
+    schedule = next(s for s in TIER_SCHEDULES if s.name == f"{tier}_tier_cycle")
+    assert schedule.execution_timezone == "UTC"
+    context = dg.build_schedule_context(scheduled_execution_time=SCHEDULED_AT)
+    [request] = schedule.evaluate_tick(context).run_requests
+    assert schedule(context).run_config == request.run_config  # called directly, the same request
+    config = cycle_config(request)
+    assert config["risk_tiers"] == [tier]
+    window = Window.parse(config["window_from"], config["window_to"])
+    assert window.end == SCHEDULED_AT
+    assert window.end - window.start == dt.timedelta(days=LOOKBACK_DAYS[tier])
+    assert request.run_key == f"{tier}-{SCHEDULED_AT.isoformat()}"
+    assert request.tags["assurance/tier"] == tier
+    assert dg.validate_run_config(job, request.run_config)["ops"]["confirmed_standard"]["config"]["risk_tiers"] == [tier]
+
+
+def test_default_cadences():
+    assert {s.name: s.cron_schedule for s in TIER_SCHEDULES} == {
+        "critical_tier_cycle": "0 2 * * *", "high_tier_cycle": "0 3 * * 1", "routine_tier_cycle": "0 4 1 * *",
+    }
+
+
+def test_cadence_and_lookback_are_overridable_by_environment(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("ASSURANCE_CRON_CRITICAL", "30 */6 * * *")
+    monkeypatch.setenv("ASSURANCE_LOOKBACK_DAYS_CRITICAL", "2")
+    schedule = tier_schedule("critical")
+    assert schedule.cron_schedule == "30 */6 * * *"
+    [request] = schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=SCHEDULED_AT)).run_requests
+    window = Window.parse(cycle_config(request)["window_from"], cycle_config(request)["window_to"])
+    assert window.end - window.start == dt.timedelta(days=2)
+
+
+def test_a_scheduled_run_config_runs_a_cycle_of_that_tier_only(tmp_path: Path):
+    store = prepare(tmp_path, build_rows(planted=True))
+    local = dg.Definitions(
+        assets=CYCLE_ASSETS, asset_checks=CYCLE_CHECKS, jobs=[governed_cycle_job],
+        resources={
+            "standard": StandardResource(directory=str(store.standard)),
+            "decision_log": DecisionLogResource(uri=str(store.log)),
+            "evidence": EvidenceStoreResource(directory=str(store.evidence)),
+            "workspace": TransientWorkspaceResource(),
+            "io_manager": dg.mem_io_manager,
+        },
+    )
+    # Scheduled Feb 19 02:00, the critical cycle covers the releases of Feb 18 02:00 to Feb 19 02:00 (one an hour);
+    # the same day a refund was executed by the unregistered refund-agent 9.9-beta, which is no concern of this cycle.
+    [request] = tier_schedule("critical").evaluate_tick(
+        dg.build_schedule_context(scheduled_execution_time=dt.datetime(2026, 2, 19, 2, tzinfo=dt.UTC))
+    ).run_requests
+    run = local.resolve_job_def("governed_cycle").execute_in_process(run_config=request.run_config, raise_on_error=False)
+    assert run.success
+    decision = run.output_for_node("assurance_decision")
+    [point] = decision["decision_points"]
+    assert (point["id"], point["population"], point["sample_size"]) == (CRITICAL, 24, 24)
+    assert {f["decision_point"] for f in decision["findings"]} == {CRITICAL}  # nothing about points of other tiers
+
+
+# --- the new-decisions sensor ------------------------------------------------------------------------------------------------
+
+
+def test_first_evaluation_sets_the_high_water_mark_and_requests_nothing(log):
+    path, latest = log
+    result = new_decisions_sensor.evaluate_tick(sensor_context(str(path), None))
+    assert result.run_requests == []
+    assert result.cursor == latest.isoformat()
+    assert "high-water mark" in result.skip_message
+
+
+def test_new_decisions_after_the_cursor_request_a_cycle_over_them(log, job: dg.JobDefinition):
+    path, latest = log
+    cursor = dt.datetime(2026, 2, 10, 12, tzinfo=dt.UTC)
+    result = new_decisions_sensor.evaluate_tick(sensor_context(str(path), cursor.isoformat()))
+    [request] = result.run_requests
+    config = cycle_config(request)
+    assert config["risk_tiers"] == []
+    window = Window.parse(config["window_from"], config["window_to"])
+    assert window.start == cursor + TICK  # a decision at the cursor was in the previous cycle
+    assert window.end == latest + TICK  # the window is end-exclusive: the latest decision is in it
+    assert result.cursor == latest.isoformat()
+    assert request.run_key == f"new-decisions-{latest.isoformat()}"
+    dg.validate_run_config(job, request.run_config)
+
+
+def test_sensor_called_directly_returns_the_same_request(log):
+    path, latest = log
+    context = sensor_context(str(path), dt.datetime(2026, 2, 10, tzinfo=dt.UTC).isoformat())
+    request = new_decisions_sensor(context)
+    assert isinstance(request, dg.RunRequest)
+    assert context.cursor == latest.isoformat()
+
+
+def test_no_decision_after_the_cursor_skips(log):
+    path, latest = log
+    result = new_decisions_sensor.evaluate_tick(sensor_context(str(path), latest.isoformat()))
+    assert result.run_requests == []
+    assert result.skip_message == f"no decision after {latest.isoformat()}"
+    later = new_decisions_sensor.evaluate_tick(sensor_context(str(path), (latest + dt.timedelta(days=1)).isoformat()))
+    assert later.run_requests == [] and later.skip_message.startswith("no decision after")
+
+
+@pytest.mark.parametrize("source", ["missing.parquet", "garbage.parquet", "bad_timestamps.csv", "no_decided_at.csv"])
+def test_an_unreadable_source_skips_with_a_reason(source: str, tmp_path: Path):
+    path = tmp_path / source
+    if source == "garbage.parquet":
+        path.write_bytes(b"this is not parquet")
+    elif source == "bad_timestamps.csv":
+        path.write_text("decision_id,decision_point,decided_at,actor_type,actor_id\n1,refund,yesterday,human,x\n", encoding="utf-8")
+    elif source == "no_decided_at.csv":
+        path.write_text("decision_id,decision_point,actor_type,actor_id\n1,refund,human,x\n", encoding="utf-8")
+    cursor = "2026-02-01T00:00:00+00:00"
+    result = new_decisions_sensor.evaluate_tick(sensor_context(str(path), cursor))
+    assert result.run_requests == []
+    assert result.skip_message.startswith("the decision log cannot be read: ")
+    assert result.cursor == cursor  # the high-water mark does not move

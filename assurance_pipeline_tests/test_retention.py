@@ -1,0 +1,204 @@
+"""CONTRACT section 5: raw values of sampled rows are never kept (evidence store, Dagster storage and event log, temp
+files after the cycle), except the evidence_fields of failing rows; the transient workspace goes whether the cycle
+succeeds or fails."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from assurance_pipeline.defs.cycle.assets import decision_sample
+from assurance_pipeline.defs.resources import TransientWorkspaceResource
+from assurance_pipeline.workspace import transient_workspace
+from assurance_pipeline_tests.small_cycle import (
+    BASELINE_FROM,
+    BASELINE_TO,
+    CRITICAL,
+    CYCLE_FROM,
+    CYCLE_TO,
+    build_rows,
+    materialize,
+    prepare,
+    write_log,
+    write_standard,
+)
+
+ASSURANCE = Path(sys.executable).with_name("assurance")
+SEED = "retention-seed-" + uuid.uuid4().hex
+
+
+def files_under(*roots: Path) -> list[Path]:
+    return [p for root in roots for p in sorted(root.rglob("*")) if p.is_file()]
+
+
+def holding(needle: str, *roots: Path) -> list[Path]:
+    """Every file under `roots` whose bytes contain `needle` (SQLite databases and pickles included, as bytes)."""
+    return [p for p in files_under(*roots) if needle.encode("utf-8") in p.read_bytes()]
+
+
+def spill_folders(tmp: Path) -> list[Path]:
+    return sorted(tmp.glob("assurance-spill-*"))
+
+
+class Installation:
+    """A persistent Dagster instance (DAGSTER_HOME) and a private TMPDIR, driven through the `assurance` command."""
+
+    def __init__(self, root: Path) -> None:
+        self.home, self.tmp = root / "dagster_home", root / "tmp"
+        self.home.mkdir()
+        self.tmp.mkdir()
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("ASSURANCE_")}
+        self.env.update(DAGSTER_HOME=str(self.home), TMPDIR=str(self.tmp))
+
+    def run(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(ASSURANCE), *args], env=self.env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One real cycle: `assurance baseline`, `authorize`, `cycle`, as a user runs them, with a planted secret in a
+    non-evidence column of every row, a marker in an evidence field of failing rows, and one in passing rows."""
+    root = tmp_path_factory.mktemp("retention")
+    secrets = {
+        "note": "SECRET-" + uuid.uuid4().hex,  # free text on every row; in every contract, in no evidence_fields
+        "failing": "EVIDENCE-" + uuid.uuid4().hex,  # `reference` (an evidence field) of the releases failing PR-1
+        "passing": "PASSING-" + uuid.uuid4().hex,  # `reference` of the releases that pass: not a failing row, not kept
+    }
+    rows = build_rows(planted=True, note=secrets["note"], reference=secrets["passing"], failing_reference=secrets["failing"])
+    log = write_log(root / "decisions.parquet", rows)
+    standard = write_standard(root / "standard")
+    evidence = root / "evidence"
+    inst = Installation(root)
+    source = ["--standard", str(standard), "--source", str(log)]
+    steps = [
+        inst.run("baseline", *source, "--from", BASELINE_FROM, "--to", BASELINE_TO),
+        inst.run("authorize", "--standard", str(standard), "--by", "Tess Tester", "--evidence", str(evidence)),
+        inst.run("cycle", *source, "--evidence", str(evidence), "--from", CYCLE_FROM, "--to", CYCLE_TO, "--seed", SEED, "--json"),
+    ]
+    for step in steps:
+        assert step.returncode == 0, step.stderr
+    return {"root": root, "inst": inst, "standard": standard, "log": log, "evidence": evidence, "secrets": secrets,
+            "result": json.loads(steps[-1].stdout)}
+
+
+def test_the_cycle_ran_in_a_persistent_instance(recorded: dict):
+    inst, result = recorded["inst"], recorded["result"]
+    assert result["decision"] == "NOT_ASSURED"
+    run_id = result["cycle_id"]
+    assert (inst.home / "history" / "runs" / f"{run_id}.db").is_file()  # the run's event log
+    assert holding(SEED, inst.home / "history"), "the run's config should be on record in the instance's SQLite"
+    stored = {p.name for p in (inst.home / "storage").iterdir()}
+    assert {"decision_sample", "validation_results", "assurance_decision"} <= stored  # IO manager pickles
+
+
+def test_no_non_evidence_value_is_kept_anywhere(recorded: dict):
+    inst, secret = recorded["inst"], recorded["secrets"]["note"]
+    kept = [inst.home, inst.tmp, recorded["evidence"], recorded["standard"]]
+    assert len(files_under(*kept)) > 15
+    assert holding(secret, *kept) == []
+
+
+def test_evidence_fields_of_passing_decisions_are_not_kept(recorded: dict):
+    inst = recorded["inst"]
+    assert holding(recorded["secrets"]["passing"], inst.home, inst.tmp, recorded["evidence"], recorded["standard"]) == []
+
+
+def test_evidence_fields_of_failing_decisions_are_in_the_pack(recorded: dict):
+    """Allowed by CONTRACT section 5, and the proof that the search above finds what is there (text and pickles)."""
+    pack = Path(recorded["result"]["evidence_pack"])
+    assert pack / "validation.json" in holding(recorded["secrets"]["failing"], recorded["evidence"])
+    assert recorded["inst"].home / "storage" / "validation_results" in holding(recorded["secrets"]["failing"], recorded["inst"].home)
+    validation = json.loads((pack / "validation.json").read_text(encoding="utf-8"))[CRITICAL]
+    assert validation["deviating_decisions"]
+    assert {v["reference"] for v in validation["failing_evidence"].values()} == {recorded["secrets"]["failing"]}
+
+
+def test_no_temp_file_outlives_the_cycle(recorded: dict):
+    assert files_under(recorded["inst"].tmp) == []
+    assert list(recorded["inst"].tmp.iterdir()) == []  # nor the spill folder of the transient DuckDB
+
+
+def test_a_cycle_failing_after_sampling_leaves_no_rows_behind(recorded: dict):
+    """The evidence pack cannot be written (`packs` is a file): the last asset fails after the sample was drawn."""
+    inst, secret = recorded["inst"], recorded["secrets"]["note"]
+    evidence = recorded["root"] / "evidence-broken"
+    authorized = inst.run("authorize", "--standard", str(recorded["standard"]), "--by", "Tess Tester", "--evidence", str(evidence))
+    assert authorized.returncode == 0, authorized.stderr
+    (evidence / "packs").write_text("not a folder\n", encoding="utf-8")
+
+    failed = inst.run("cycle", "--standard", str(recorded["standard"]), "--source", str(recorded["log"]), "--evidence", str(evidence),
+                      "--from", CYCLE_FROM, "--to", CYCLE_TO, "--seed", SEED)
+
+    assert failed.returncode == 3
+    assert "cannot write the evidence pack" in failed.stderr
+    assert [line for line in failed.stderr.splitlines() if line.startswith("assurance: error:")]
+    assert spill_folders(inst.tmp) == [] and list(inst.tmp.iterdir()) == []
+    assert holding(secret, inst.home, inst.tmp, evidence) == []
+
+
+# --- the transient workspace, directly ---------------------------------------------------------------------------------
+
+
+def spill_directory(con: duckdb.DuckDBPyConnection) -> Path:
+    return Path(con.execute("SELECT current_setting('temp_directory')").fetchone()[0])
+
+
+@pytest.fixture
+def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def test_transient_workspace_is_removed_when_the_body_raises(private_tmp: Path):
+    with pytest.raises(RuntimeError, match="mid-cycle"):
+        with transient_workspace() as con:
+            spill = spill_directory(con)
+            assert spill.parent == private_tmp and spill.name.startswith("assurance-spill-") and spill.is_dir()
+            # Make DuckDB really spill: a table larger than its memory limit is written into the spill folder.
+            con.execute("SET memory_limit = '16MB'; SET threads = 1")
+            con.execute("CREATE TABLE big AS SELECT i, md5(CAST(i AS VARCHAR)) AS s FROM range(500000) t(i)")
+            assert any(p.stat().st_size for p in spill.iterdir())
+            raise RuntimeError("a step failed mid-cycle")
+    assert not spill.exists()
+    assert spill_folders(private_tmp) == []
+    with pytest.raises(duckdb.ConnectionException):
+        con.execute("SELECT 1")
+
+
+def test_transient_workspace_resource_closes_when_the_run_fails(private_tmp: Path, tmp_path: Path):
+    seen: dict = {}
+
+    @dg.asset(deps=[decision_sample])
+    def step_that_fails(workspace: TransientWorkspaceResource) -> None:
+        con = workspace.connection
+        seen["con"], seen["spill"] = con, spill_directory(con)
+        seen["sampled"] = con.execute("SELECT count(*) FROM sample").fetchone()[0]
+        seen["spill_existed"] = seen["spill"].is_dir()
+        raise RuntimeError("a step failed mid-cycle")
+
+    store = prepare(tmp_path / "cycle", build_rows(planted=True))
+    cycle = materialize(store, extra=[step_that_fails])
+
+    assert not cycle.run.success
+    assert [e.step_key for e in cycle.run.get_step_failure_events()] == ["step_that_fails"]
+    assert seen["sampled"] == 149 + 40 + 22 and seen["spill_existed"]  # the rows were there while the run ran
+    assert seen["spill"].parent == private_tmp
+    assert not seen["spill"].exists() and spill_folders(private_tmp) == []
+    with pytest.raises(duckdb.ConnectionException):
+        seen["con"].execute("SELECT count(*) FROM sample")
+
+
+def test_transient_workspace_resource_is_unusable_outside_a_run():
+    with pytest.raises(dg.Failure, match="not open"):
+        TransientWorkspaceResource().connection
