@@ -29,12 +29,7 @@ import pyarrow.parquet as pq
 from assurance_pipeline.defs.automation.jobs import cycle_run_config
 from assurance_pipeline.defs.cycle.assets import CYCLE_ASSETS
 from assurance_pipeline.defs.cycle.checks import CYCLE_CHECKS
-from assurance_pipeline.defs.resources import (
-    DecisionLogResource,
-    EvidenceStoreResource,
-    StandardResource,
-    TransientWorkspaceResource,
-)
+from assurance_pipeline.defs.resources import cycle_resources
 from assurance_pipeline.drift.baseline import compute_baseline, write_baseline
 from assurance_pipeline.evidence.ledger import Ledger
 from assurance_pipeline.sources.decision_log import DecisionLog
@@ -261,13 +256,7 @@ def materialize(store: Store, seed: str = SEED, window: tuple[str, str] = (CYCLE
     parsed = Window.parse(*window)
     run = dg.materialize(
         [*CYCLE_ASSETS, *CYCLE_CHECKS, *(extra or [])],
-        resources={
-            "standard": StandardResource(directory=str(store.standard)),
-            "decision_log": DecisionLogResource(uri=str(store.log)),
-            "evidence": EvidenceStoreResource(directory=str(store.evidence)),
-            "workspace": TransientWorkspaceResource(),
-            "io_manager": dg.mem_io_manager,
-        },
+        resources={**cycle_resources(store.standard, store.log, store.evidence), "io_manager": dg.mem_io_manager},
         run_config=cycle_run_config(parsed.start, parsed.end, tiers, seed),
         raise_on_error=False,
     )

@@ -75,14 +75,21 @@ class TransientWorkspaceResource(dg.ConfigurableResource):
         return self._connection
 
 
-def resources_from_env() -> dict[str, dg.ConfigurableResource]:
-    """Paths from ASSURANCE_* environment variables; the demo's paths when unset."""
+def cycle_resources(standard_dir: str | Path, source: str | Path, evidence_dir: str | Path, overdue_after_days: int = 14) -> dict:
+    """The four resources a cycle needs, for one standard, one decision log and one evidence store."""
     return {
-        "standard": StandardResource(directory=os.environ.get("ASSURANCE_STANDARD", str(DEMO_DIR / "standard"))),
-        "decision_log": DecisionLogResource(uri=os.environ.get("ASSURANCE_SOURCE", str(DEMO_DIR / "decisions.parquet"))),
-        "evidence": EvidenceStoreResource(
-            directory=os.environ.get("ASSURANCE_EVIDENCE", str(DEMO_DIR / "evidence")),
-            overdue_after_days=int(os.environ.get("ASSURANCE_OVERDUE_AFTER_DAYS", "14")),
-        ),
+        "standard": StandardResource(directory=str(standard_dir)),
+        "decision_log": DecisionLogResource(uri=str(source)),
+        "evidence": EvidenceStoreResource(directory=str(evidence_dir), overdue_after_days=overdue_after_days),
         "workspace": TransientWorkspaceResource(),
     }
+
+
+def resources_from_env() -> dict:
+    """Paths from ASSURANCE_* environment variables; the demo's paths when unset."""
+    return cycle_resources(
+        os.environ.get("ASSURANCE_STANDARD", str(DEMO_DIR / "standard")),
+        os.environ.get("ASSURANCE_SOURCE", str(DEMO_DIR / "decisions.parquet")),
+        os.environ.get("ASSURANCE_EVIDENCE", str(DEMO_DIR / "evidence")),
+        int(os.environ.get("ASSURANCE_OVERDUE_AFTER_DAYS", "14")),
+    )

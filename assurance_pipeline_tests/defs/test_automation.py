@@ -14,12 +14,7 @@ from assurance_pipeline.defs.automation.schedules import TIER_SCHEDULES, tier_sc
 from assurance_pipeline.defs.automation.sensors import new_decisions_sensor
 from assurance_pipeline.defs.cycle.assets import CYCLE_ASSETS
 from assurance_pipeline.defs.cycle.checks import CYCLE_CHECKS
-from assurance_pipeline.defs.resources import (
-    DecisionLogResource,
-    EvidenceStoreResource,
-    StandardResource,
-    TransientWorkspaceResource,
-)
+from assurance_pipeline.defs.resources import DecisionLogResource, cycle_resources
 from assurance_pipeline.sources.window import Window
 from assurance_pipeline_tests.small_cycle import CRITICAL, build_rows, write_log
 from assurance_pipeline_tests.small_cycle import prepare
@@ -105,13 +100,7 @@ def test_a_scheduled_run_config_runs_a_cycle_of_that_tier_only(tmp_path: Path):
     store = prepare(tmp_path, build_rows(planted=True))
     local = dg.Definitions(
         assets=CYCLE_ASSETS, asset_checks=CYCLE_CHECKS, jobs=[governed_cycle_job],
-        resources={
-            "standard": StandardResource(directory=str(store.standard)),
-            "decision_log": DecisionLogResource(uri=str(store.log)),
-            "evidence": EvidenceStoreResource(directory=str(store.evidence)),
-            "workspace": TransientWorkspaceResource(),
-            "io_manager": dg.mem_io_manager,
-        },
+        resources={**cycle_resources(store.standard, store.log, store.evidence), "io_manager": dg.mem_io_manager},
     )
     # Scheduled Feb 19 02:00, the critical cycle covers the releases of Feb 18 02:00 to Feb 19 02:00 (one an hour);
     # the same day a refund was executed by the unregistered refund-agent 9.9-beta, which is no concern of this cycle.

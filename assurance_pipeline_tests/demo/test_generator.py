@@ -13,19 +13,9 @@ import yaml
 from sqlglot import exp
 
 from assurance_pipeline.demo.generator import INJECTED_PROBLEMS, DemoPaths, write_demo
+from assurance_pipeline.standard.models import LOG_COLUMNS
 
 ROWS = 20_000
-LOG_COLUMNS = {
-    "decision_id": "string",
-    "decision_point": "string",
-    "decided_at": "timestamp",
-    "actor_type": "string",
-    "actor_id": "string",
-    "actor_version": "string",
-    "reviewed_by": "string",
-    "overridden": "boolean",
-    "cost": "float",
-}
 POINTS = {"payment_release", "refund_decision", "vendor_onboarding", "access_provisioning"}
 
 

@@ -9,12 +9,7 @@ import dagster as dg
 from assurance_pipeline.defs.automation.jobs import cycle_run_config
 from assurance_pipeline.defs.cycle.assets import CYCLE_ASSETS
 from assurance_pipeline.defs.cycle.checks import CYCLE_CHECKS
-from assurance_pipeline.defs.resources import (
-    DecisionLogResource,
-    EvidenceStoreResource,
-    StandardResource,
-    TransientWorkspaceResource,
-)
+from assurance_pipeline.defs.resources import cycle_resources
 from assurance_pipeline.errors import AssuranceError, EvidenceStoreError
 from assurance_pipeline.evidence.ledger import Ledger
 from assurance_pipeline.sources.decision_log import DecisionLog
@@ -44,12 +39,7 @@ def run_cycle(
     """Materialize the cycle; return its recorded result (CONTRACT section 4) or raise the step's user error."""
     window = Window.parse(window_from, window_to)
     check_inputs(standard_dir, source, evidence_dir, window)
-    resources: dict = {
-        "standard": StandardResource(directory=str(standard_dir)),
-        "decision_log": DecisionLogResource(uri=source),
-        "evidence": EvidenceStoreResource(directory=str(evidence_dir)),
-        "workspace": TransientWorkspaceResource(),
-    }
+    resources = cycle_resources(standard_dir, source, evidence_dir)
     if instance is None and not os.environ.get("DAGSTER_HOME"):
         resources["io_manager"] = dg.mem_io_manager  # no DAGSTER_HOME: keep nothing of the run on disk
     with _instance(instance) as active:
