@@ -22,10 +22,13 @@ class TypeChecker:
     """One in-memory DuckDB for a standard's load; a typed empty table per decision point."""
 
     def __init__(self) -> None:
-        self._con = duckdb.connect(":memory:")
+        self._con: duckdb.DuckDBPyConnection | None = duckdb.connect(":memory:")
 
     def close(self) -> None:
-        self._con.close()
+        """Close and drop the connection: a traceback that keeps this checker alive must not keep DuckDB alive."""
+        if self._con is not None:
+            self._con.close()
+            self._con = None
 
     def define(self, point: DecisionPoint) -> str:
         table = quote_ident(f"point_{point.id}")
