@@ -61,10 +61,17 @@ def main() -> None:
     args = parser.parse_args()
     print("| decisions | parquet MiB | cycle s | cycle peak MiB | naive s | naive peak MiB | memory naive/cycle |")
     print("|---:|---:|---:|---:|---:|---:|---:|")
+    results = []
     with tempfile.TemporaryDirectory() as tmp:
         for rows in args.sizes:
             r = one_size(rows, Path(tmp))
+            results.append(r)
             print(f"| {r['rows']:,} | {r['parquet_mib']:.0f} | {r['cycle_s']:.1f} | {r['cycle_mib']:.0f} | {r['naive_s']:.1f} | {r['naive_mib']:.0f} | {r['naive_mib'] / r['cycle_mib']:.1f}x |", flush=True)
+    growth = results[-1]["cycle_mib"] / results[0]["cycle_mib"]
+    size_ratio = results[-1]["rows"] / results[0]["rows"]
+    # The claim under test: memory scales with the sample, not the log.
+    assert growth < 1.5, f"cycle peak memory grew {growth:.2f}x over a {size_ratio:.0f}x larger log"
+    print(f"\ncycle peak memory grew {growth:.2f}x over a {size_ratio:.0f}x larger log (limit 1.5x)")
 
 
 if __name__ == "__main__":

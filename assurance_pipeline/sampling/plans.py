@@ -135,18 +135,24 @@ class Evaluation:
         return asdict(self)
 
 
-def evaluate(sample_size: int, deviations: int, confidence: float, tolerable: float) -> Evaluation:
+def evaluate(sample_size: int, deviations: int, confidence: float, tolerable: float, population: int | None = None) -> Evaluation:
     """Observed rate, Clopper-Pearson upper limit and conclusion for one attribute sample.
 
     AICPA Audit Guide: Audit Sampling (2019), ch. 3 and appendix A; Clopper & Pearson (1934) Biometrika 26:404-413.
+    A sample that is the whole population carries no sampling risk (a 100% examination is not sampling, ibid.
+    ch. 1): the observed rate is exact and is its own upper limit, so it is never inconclusive.
     """
-    conclusion = conclude(sample_size, deviations, confidence, tolerable)
+    rate = deviations / sample_size if sample_size else 0.0
+    if population is not None and sample_size == population:
+        _check_open_unit("tolerable", tolerable)
+        conclusion = EXCEEDS if Fraction(deviations, max(sample_size, 1)) > _exact(tolerable) else WITHIN_TOLERABLE
+        return Evaluation(sample_size, deviations, rate, rate, tolerable, confidence, conclusion)
     return Evaluation(
         sample_size=sample_size,
         deviations=deviations,
-        deviation_rate=deviations / sample_size,
+        deviation_rate=rate,
         upper_deviation_limit=upper_deviation_limit(sample_size, deviations, confidence),
         tolerable_deviation_rate=tolerable,
         confidence=confidence,
-        conclusion=conclusion,
+        conclusion=conclude(sample_size, deviations, confidence, tolerable),
     )

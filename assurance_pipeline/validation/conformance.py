@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 
 import duckdb
 
 from assurance_pipeline.sampling.cycle_plan import PointPlan
-from assurance_pipeline.sampling.plans import EXCEEDS, WITHIN_TOLERABLE, Evaluation, evaluate
+from assurance_pipeline.sampling.plans import evaluate
 from assurance_pipeline.sources.decision_log import quote_ident
 from assurance_pipeline.sql_models import render
 from assurance_pipeline.standard.expressions import compile_expression, referenced_columns
@@ -15,7 +15,6 @@ from assurance_pipeline.standard.models import DecisionPoint
 from assurance_pipeline.validation.contract import ContractFailure, contract_schema, run_schema
 from assurance_pipeline.validation.point_rows import point_rows_sql
 
-DEVIATING = ("fail", "untestable")
 UNKNOWN_BOOLEAN = "CAST(NULL AS BOOLEAN)"
 
 
@@ -58,7 +57,7 @@ def validate_point(con: duckdb.DuckDBPyConnection, point: DecisionPoint, plan: P
     contract += [ContractFailure(name, "column missing from the decision log (renamed or dropped?)", []) for name in missing]
     outcomes = {d: {conditions[c]: str(frame.at[i, c]) for c in conditions} for i, d in enumerate(decision_ids)}
     deviating = sorted({d for f in failures if f.column in conditions for d in f.decision_ids})
-    result = _evaluate(plan, len(decision_ids), len(deviating))
+    result = evaluate(len(decision_ids), len(deviating), plan.confidence, plan.tolerable_deviation_rate, plan.population)
     failing = sorted(set(deviating) | {d for f in contract for d in f.decision_ids})
     return PointValidation(
         decision_point=point.id,
@@ -76,17 +75,6 @@ def validate_point(con: duckdb.DuckDBPyConnection, point: DecisionPoint, plan: P
 def _condition_columns(point: DecisionPoint) -> dict[str, str]:
     """Outcome column name -> condition id (condition ids may hold '-', so columns are positional)."""
     return {f"__condition_{i}": cond.id for i, cond in enumerate(point.conditions)}
-
-
-def _evaluate(plan: PointPlan, sample_size: int, deviations: int) -> Evaluation:
-    """Attribute-sampling evaluation of the sample; when it is the whole population there is no sampling risk, so
-    the observed rate is exact and is its own upper limit (a 100% examination is not sampling: AICPA Audit Guide:
-    Audit Sampling (2019), ch. 1), and the point is never left inconclusive for want of a larger sample."""
-    result = evaluate(sample_size, deviations, plan.confidence, plan.tolerable_deviation_rate)
-    if sample_size != plan.population:
-        return result
-    return replace(result, upper_deviation_limit=result.deviation_rate,
-                   conclusion=EXCEEDS if result.conclusion == EXCEEDS else WITHIN_TOLERABLE)
 
 
 def _outcomes_sql(point: DecisionPoint, rows_sql: str, missing: set[str]) -> str:

@@ -166,3 +166,12 @@ def test_evaluate_collects_fields():
     assert d["sample_size"] == 60 and d["deviations"] == 1
     assert d["tolerable_deviation_rate"] == 0.08 and d["confidence"] == 0.95
     assert d["conclusion"] == "within_tolerable"
+
+
+@pytest.mark.parametrize(("tested", "deviations", "conclusion"), [(40, 0, "within_tolerable"), (40, 1, "within_tolerable"), (40, 3, "exceeds")])
+def test_a_whole_population_has_no_sampling_risk(tested, deviations, conclusion):
+    """40 of 40 tested at 5% tolerable: the observed rate is exact; as a sample, 0 of 40 would be inconclusive."""
+    whole = evaluate(tested, deviations, 0.95, 0.05, population=tested)
+    assert whole.upper_deviation_limit == deviations / tested
+    assert whole.conclusion == conclusion
+    assert evaluate(tested, 0, 0.95, 0.05).conclusion == "inconclusive"
