@@ -94,6 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--json", action="store_true")
     verify.set_defaults(handler=cmd_verify)
 
+    reperform = commands.add_parser("reperform", help="re-draw a cycle's sample from the source and confirm it is the same (exit 1 if not)")
+    reperform.add_argument("cycle_id")
+    reperform.add_argument("--source", required=True, help="the decision log the cycle sampled")
+    _evidence(reperform)
+    reperform.add_argument("--json", action="store_true")
+    reperform.set_defaults(handler=cmd_reperform)
+
     plan = commands.add_parser("plan", help="the attribute-sampling plan: sample size and deviations allowed")
     plan.add_argument("--confidence", type=float, required=True, help="e.g. 0.95")
     plan.add_argument("--tolerable", type=float, required=True, help="tolerable deviation rate, e.g. 0.05")
@@ -227,6 +234,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
     text = f"intact: {report.entries} entries, head {report.head}" if report.intact else f"TAMPERED: {report.problem}"
     _emit(args, report.__dict__, text)
     return 0 if report.intact else 1
+
+
+def cmd_reperform(args: argparse.Namespace) -> int:
+    from assurance_pipeline.sampling.reperform import reperform
+
+    report = reperform(args.cycle_id, args.source, args.evidence)
+    text = (f"re-performed: the same {report.decisions} decisions, with the same content" if report.same
+            else f"MISMATCH: {report.problem}")
+    _emit(args, report.to_dict(), text)
+    return 0 if report.same else 1
 
 
 def _ledger(evidence: Path) -> Ledger:

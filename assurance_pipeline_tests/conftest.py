@@ -1,6 +1,18 @@
-"""Suite-wide hooks."""
+"""Suite-wide hooks and settings."""
 
 import gc
+
+import pytest
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fingerprint_key_file(tmp_path_factory):
+    """Tests (and the CLIs they start) keep their fingerprint key in a temporary file, never in the home folder."""
+    path = tmp_path_factory.mktemp("keys") / "fingerprint.key"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ASSURANCE_FINGERPRINT_KEY_FILE", str(path))
+        patch.delenv("ASSURANCE_FINGERPRINT_KEY", raising=False)
+        yield path
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -219,6 +219,19 @@ class Store:
     rows: list[dict]
 
 
+def expected_population_fingerprint(rows: list[dict], point: str, start: str, end: str) -> str:
+    """The documented population fingerprint recomputed with hashlib: sha256 of count:xor:sum over each decision
+    id's md5 bytes 8-15 read little-endian (DuckDB's md5_number_lower)."""
+    lo = dt.datetime.fromisoformat(start).replace(tzinfo=dt.UTC)
+    hi = dt.datetime.fromisoformat(end).replace(tzinfo=dt.UTC) + dt.timedelta(days=1)
+    numbers = [int.from_bytes(hashlib.md5(r["decision_id"].encode()).digest()[8:], "little")
+               for r in rows if r["decision_point"] == point and lo <= r["decided_at"] < hi]
+    xor = 0
+    for n in numbers:
+        xor ^= n
+    return hashlib.sha256(f"{len(numbers)}:{xor}:{sum(numbers)}".encode()).hexdigest()
+
+
 @dataclass
 class Cycle:
     store: Store

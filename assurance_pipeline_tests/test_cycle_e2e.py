@@ -23,6 +23,7 @@ from assurance_pipeline_tests.small_cycle import (
     CYCLE_FROM,
     CYCLE_POPULATION,
     CYCLE_TO,
+    expected_population_fingerprint,
     DRIFTED_COST,
     GOLIVE_COST,
     HIGH,
@@ -192,7 +193,13 @@ def test_ledger_records_authorization_plan_and_decision_and_verifies(planted: Cy
     assert len(ledger.find("authorization")) >= 1
     [plan] = ledger.find("sampling_plan", cycle_id=cycle_id)
     assert plan.body["seed_sha256"] == hashlib.sha256(SEED.encode()).hexdigest()
-    assert plan.body["points"] == {p: {"population": CYCLE_POPULATION[p], "sample_size": min(PLANNED[p], CYCLE_POPULATION[p])} for p in PLANNED}
+    rows = build_rows(planted=True)
+    assert plan.body["points"] == {
+        p: {"population": CYCLE_POPULATION[p], "sample_size": min(PLANNED[p], CYCLE_POPULATION[p]),
+            "population_fingerprint": expected_population_fingerprint(rows, p, CYCLE_FROM, CYCLE_TO)}
+        for p in PLANNED
+    }
+    assert "FROM decisions" in plan.body["population_query"] and plan.body["key_id"]
     [decision] = ledger.find("cycle_decision", cycle_id=cycle_id)
     assert decision.body["decision"] == "NOT_ASSURED"
     assert decision.seq == planted.decision["ledger"]["entry"] and decision.hash == planted.decision["ledger"]["head"]

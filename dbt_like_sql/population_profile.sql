@@ -1,5 +1,7 @@
 -- Population profile: the one pushed-down aggregate scan of the decision log over the cycle's window.
 -- One row per (decision point, actor, version): counts, cost and override aggregates. No row values.
+-- id_xor and id_sum fold the 64-bit md5_number_lower of every decision id: an order-independent
+-- population fingerprint that a re-performer can recompute with any md5 (bytes 8-15, little-endian).
 SELECT
     decision_point,
     actor_type,
@@ -11,7 +13,9 @@ SELECT
     count(overridden)                         AS override_known,
     count(*) FILTER (WHERE overridden)        AS overrides,
     min(decided_at)                           AS first_at,
-    max(decided_at)                           AS last_at
+    max(decided_at)                           AS last_at,
+    bit_xor(md5_number_lower(decision_id))    AS id_xor,
+    sum(md5_number_lower(decision_id)::HUGEINT) AS id_sum
 FROM decisions
 WHERE {{ window }}
 GROUP BY ALL

@@ -13,6 +13,5 @@ WITH lowest AS (
     FROM lowest AS l JOIN sampling_plan AS p ON p.decision_point = l.stratum
 )
 SELECT unnest(row),
-       sha256($seed || ':' || row.decision_id)      AS __selection_key,
-       sha256(CAST(to_json(row) AS VARCHAR))        AS __row_fingerprint
+       sha256($seed || ':' || row.decision_id) AS __selection_key
 FROM selected

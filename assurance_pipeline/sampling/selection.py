@@ -8,6 +8,7 @@ import duckdb
 import pyarrow as pa
 
 from assurance_pipeline.sampling.cycle_plan import SamplingPlan
+from assurance_pipeline.sampling.fingerprints import row_fingerprints
 from assurance_pipeline.sources.window import Window
 from assurance_pipeline.sql_models import render
 
@@ -23,8 +24,9 @@ class SelectedPoint:
     row_fingerprints: list[str] = field(default_factory=list)
 
 
-def draw_sample(con: duckdb.DuckDBPyConnection, plan: SamplingPlan, window: Window) -> dict[str, SelectedPoint]:
-    """Create the workspace table `sample` (the selected rows, whole) and summarize it per decision point."""
+def draw_sample(con: duckdb.DuckDBPyConnection, plan: SamplingPlan, window: Window, key: bytes) -> dict[str, SelectedPoint]:
+    """Create the workspace table `sample` (the selected rows, whole); return per point the ids in selection
+    order and each row's keyed fingerprint."""
     sizes = pa.table({
         "decision_point": [p.decision_point for p in plan.points],
         "sample_size": [p.sample_size for p in plan.points],
@@ -35,11 +37,10 @@ def draw_sample(con: duckdb.DuckDBPyConnection, plan: SamplingPlan, window: Wind
     con.execute(f"DROP TABLE IF EXISTS {SAMPLE_TABLE}")
     max_n = max([p.sample_size for p in plan.points], default=0)
     con.execute(render("sample_selection", window=window.predicate()), {"seed": plan.seed, "max_n": max(max_n, 1)})
-    rows = con.execute(
-        f"SELECT decision_point, decision_id, __row_fingerprint FROM {SAMPLE_TABLE} ORDER BY decision_point, __selection_key"
-    ).fetchall()
+    order = con.execute(f"SELECT decision_point, decision_id FROM {SAMPLE_TABLE} ORDER BY decision_point, __selection_key").fetchall()
+    fingerprints = row_fingerprints(con, key, f"SELECT * EXCLUDE (__selection_key) FROM {SAMPLE_TABLE}")
     selected = {p.decision_point: SelectedPoint(p.decision_point) for p in plan.points}
-    for point, decision_id, fingerprint in rows:
+    for point, decision_id in order:
         selected[point].decision_ids.append(decision_id)
-        selected[point].row_fingerprints.append(fingerprint)
+        selected[point].row_fingerprints.append(fingerprints[decision_id])
     return selected

@@ -19,6 +19,7 @@ from assurance_pipeline.drift.baseline import read_baseline
 from assurance_pipeline.errors import AssuranceError, engine_error
 from assurance_pipeline.findings.model import Finding
 from assurance_pipeline.sampling.cycle_plan import SamplingPlan, build_plan, new_seed
+from assurance_pipeline.sampling.fingerprints import fingerprint_key, key_id
 from assurance_pipeline.sampling.population import PopulationProfile, profile_population
 from assurance_pipeline.sampling.selection import draw_sample
 from assurance_pipeline.sources.window import Window
@@ -84,11 +85,13 @@ def sampling_plan(
         decision_log.attach(con)
         window = Window.from_dict(confirmed_standard["window"])
         population = profile_population(con, window)
-        plan = build_plan(standard.load(), population, confirmed_standard["risk_tiers"], confirmed_standard["seed"])
-    evidence.ledger().append("sampling_plan", {
+        seed, key = confirmed_standard["seed"], fingerprint_key()
+        plan = build_plan(standard.load(), population, confirmed_standard["risk_tiers"], seed, key_id(key))
+    evidence.ledger().append("sampling_plan", {  # the seed's hash is committed before anything is drawn
         "cycle_id": confirmed_standard["cycle_id"], "seed_sha256": plan.seed_sha256, "algorithm": plan.algorithm,
-        "window": confirmed_standard["window"],
-        "points": {p.decision_point: {"population": p.population, "sample_size": p.sample_size} for p in plan.points},
+        "window": confirmed_standard["window"], "key_id": plan.key_id, "population_query": population.query,
+        "points": {p.decision_point: {"population": p.population, "population_fingerprint": p.population_fingerprint,
+                                      "sample_size": p.sample_size} for p in plan.points},
     })
     value = {"plan": plan.to_dict(), "population": population.to_dict()}
     return dg.Output(value, metadata=md.plan_metadata(plan))
@@ -103,7 +106,10 @@ def decision_sample(
         con = workspace.connection
         decision_log.attach(con)
         plan = SamplingPlan.from_dict(sampling_plan["plan"])
-        selected = draw_sample(con, plan, Window.from_dict(confirmed_standard["window"]))
+        key = fingerprint_key()
+        if key_id(key) != plan.key_id:
+            raise AssuranceError(f"the fingerprint key changed since the plan was made (key id {plan.key_id}); re-run the cycle")
+        selected = draw_sample(con, plan, Window.from_dict(confirmed_standard["window"]), key)
     value = {point: {"decision_ids": s.decision_ids, "row_fingerprints": s.row_fingerprints} for point, s in selected.items()}
     return dg.Output(value, metadata={"sampled_decisions": sum(len(s["decision_ids"]) for s in value.values())})
 

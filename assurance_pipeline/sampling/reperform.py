@@ -1,0 +1,87 @@
+"""Re-perform a recorded cycle's sample from the source, trusting nothing but the source and the evidence.
+
+The ledger seals the evidence pack; the pack holds the seed, the window, the plan, the selected ids and
+their keyed fingerprints. Re-drawing with the same seed must select the same decisions in the same order,
+and each must still hash to the same fingerprint: a row altered at the source after the cycle is caught.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from assurance_pipeline.errors import AssuranceError
+from assurance_pipeline.evidence.ledger import Ledger, sha256_hex
+from assurance_pipeline.sampling.cycle_plan import SamplingPlan
+from assurance_pipeline.sampling.fingerprints import fingerprint_key, key_id
+from assurance_pipeline.sampling.population import profile_population
+from assurance_pipeline.sampling.selection import draw_sample
+from assurance_pipeline.sources.decision_log import DecisionLog
+from assurance_pipeline.sources.window import Window
+from assurance_pipeline.workspace import transient_workspace
+
+
+@dataclass(frozen=True)
+class ReperformReport:
+    cycle_id: str
+    same: bool
+    decisions: int
+    problem: str | None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def reperform(cycle_id: str, source: str, evidence_dir: Path) -> ReperformReport:
+    """Re-draw and compare; the first difference found is named (population, then selection, then content)."""
+    recorded = _recorded_sampling(cycle_id, evidence_dir)
+    plan = SamplingPlan.from_dict(recorded["plan"])
+    key = fingerprint_key()
+    if key_id(key) != plan.key_id:
+        raise AssuranceError(f"cycle {cycle_id} was fingerprinted with key {plan.key_id}; the configured key is {key_id(key)}")
+    window = Window.from_dict(recorded["window"])
+    with transient_workspace() as con:
+        DecisionLog(source).attach(con)
+        population = profile_population(con, window)
+        redrawn = draw_sample(con, plan, window, key)
+    total = sum(len(s.decision_ids) for s in redrawn.values())
+    for point in plan.points:
+        problem = _population_change(point, population) or _sample_change(point.decision_point, recorded["selected"][point.decision_point], redrawn[point.decision_point])
+        if problem:
+            return ReperformReport(cycle_id, False, total, problem)
+    return ReperformReport(cycle_id, True, total, None)
+
+
+def _recorded_sampling(cycle_id: str, evidence_dir: Path) -> dict:
+    """The cycle's sampling evidence, checked against the hash the ledger sealed it with."""
+    entries = Ledger(evidence_dir).find("cycle_decision", cycle_id=cycle_id)
+    if not entries:
+        raise AssuranceError(f"cycle {cycle_id} is not in the evidence ledger of {evidence_dir}")
+    body = entries[-1].body
+    if "sampling.json" not in body["pack_sha256"]:
+        raise AssuranceError(f"cycle {cycle_id} drew no sample (it ended {body['decision']} before sampling)")
+    path = evidence_dir / "packs" / cycle_id / "sampling.json"
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if sha256_hex(text) != body["pack_sha256"]["sampling.json"]:
+        raise AssuranceError(f"{path}: missing or not the file the ledger sealed; run `assurance verify`")
+    return {**json.loads(text), "window": body["window"]}
+
+
+def _population_change(point, population) -> str | None:
+    now = population.count(point.decision_point)
+    if now != point.population or population.fingerprint(point.decision_point) != point.population_fingerprint:
+        return f"{point.decision_point}: the population in the window changed ({point.population} decisions then, {now} now, or other ids)"
+    return None
+
+
+def _sample_change(point: str, recorded: dict, redrawn) -> str | None:
+    for rank, (then, now) in enumerate(zip(recorded["decision_ids"], redrawn.decision_ids, strict=False), start=1):
+        if then != now:
+            return f"{point}: selection #{rank} is decision {now} now, was {then}"
+    if len(recorded["decision_ids"]) != len(redrawn.decision_ids):
+        return f"{point}: {len(redrawn.decision_ids)} decisions selected now, {len(recorded['decision_ids'])} then"
+    for decision_id, then, now in zip(recorded["decision_ids"], recorded["row_fingerprints"], redrawn.row_fingerprints, strict=True):
+        if then != now:
+            return f"{point}: decision {decision_id} has different content than when it was sampled"
+    return None
