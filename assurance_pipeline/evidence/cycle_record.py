@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import jinja2
 
-from assurance_pipeline.evidence.ledger import Ledger
+from assurance_pipeline.errors import AssuranceError
+from assurance_pipeline.evidence.ledger import Ledger, sha256_hex
 from assurance_pipeline.evidence.packs import write_pack
 
 _TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader("assurance_pipeline.evidence", "templates"), autoescape=False)
@@ -21,3 +23,18 @@ def record_cycle(evidence_dir: Path, result: dict, reason: str, pack_files: dict
     pack, hashes = write_pack(evidence_dir, result["cycle_id"], files)
     entry = Ledger(evidence_dir).append("cycle_decision", {**result, "reason": reason, "evidence_pack": str(pack), "pack_sha256": hashes})
     return {**result, "reason": reason, "ledger": {"entry": entry.seq, "head": entry.hash}, "evidence_pack": str(pack)}
+
+
+def recorded_sampling(cycle_id: str, evidence_dir: Path) -> dict:
+    """The cycle's sampling evidence, checked against the hash the ledger sealed it with."""
+    entries = Ledger(evidence_dir).find("cycle_decision", cycle_id=cycle_id)
+    if not entries:
+        raise AssuranceError(f"cycle {cycle_id} is not in the evidence ledger of {evidence_dir}")
+    body = entries[-1].body
+    if "sampling.json" not in body["pack_sha256"]:
+        raise AssuranceError(f"cycle {cycle_id} drew no sample (it ended {body['decision']} before sampling)")
+    path = evidence_dir / "packs" / cycle_id / "sampling.json"
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if sha256_hex(text) != body["pack_sha256"]["sampling.json"]:
+        raise AssuranceError(f"{path}: missing or not the file the ledger sealed; run `assurance verify`")
+    return {**json.loads(text), "window": body["window"]}

@@ -19,9 +19,9 @@ def decide(standard_intact: bool, findings: list[Finding], evaluations: list[dic
         return NOT_ASSURED, f"{len(blocking)} critical or high finding(s)"
     if not any(ev["sample_size"] for ev in evaluations):
         return INCONCLUSIVE, "no decision in scope was executed in the window: nothing could be tested"
-    undecided = [ev for ev in evaluations if ev["conclusion"] == "inconclusive"]
+    undecided = [ev for ev in evaluations if ev["conclusion"] in ("inconclusive", "extend")]
     if undecided:
-        return INCONCLUSIVE, f"{len(undecided)} decision point(s) need a larger sample to conclude"
+        return INCONCLUSIVE, f"{len(undecided)} decision point(s) need a larger sample (or their second stage) to conclude"
     if findings:
         return ASSURED_WITH_EXCEPTIONS, f"{len(findings)} medium or low finding(s), each awaiting a disposition"
     return ASSURED, "every decision point tested within its tolerable deviation rate; no findings"

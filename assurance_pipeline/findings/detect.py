@@ -47,14 +47,15 @@ def conformance_findings(standard: Standard, validations: dict[str, dict]) -> li
         point = standard.decision_points[point_id]
         deviated = [c for c in point.conditions if result["condition_counts"][c.id]["fail"] + result["condition_counts"][c.id]["untestable"]]
         worst = max((c.severity for c in deviated), key=SEVERITY_ORDER.__getitem__)
-        severity = {"exceeds": worst, "inconclusive": "medium", "within_tolerable": "low"}[ev["conclusion"]]
+        severity = {"exceeds": worst, "inconclusive": "medium", "extend": "medium", "within_tolerable": "low"}[ev["conclusion"]]
         counts = ", ".join(_condition_count(c.id, result["condition_counts"][c.id]) for c in deviated)
-        verdict = {"exceeds": "exceeds", "inconclusive": "is above", "within_tolerable": "is within"}[ev["conclusion"]]
+        verdict = {"exceeds": "exceeds", "inconclusive": "is above", "extend": "is above", "within_tolerable": "is within"}[ev["conclusion"]]
+        follow = "; the two-stage plan extends: a second-stage sample follows" if ev["conclusion"] == "extend" else ""
         findings.append(Finding(
             "conformance", severity,
             f"{point_id}: {ev['deviations']} of {ev['sample_size']} sampled decisions deviate ({counts}); "
             f"upper deviation limit {ev['upper_deviation_limit']:.1%} {verdict} tolerable {ev['tolerable_deviation_rate']:.1%} "
-            f"at {ev['confidence']:.0%} confidence",
+            f"at {ev['confidence']:.0%} confidence{follow}",
             point_id, statistic=ev["upper_deviation_limit"], threshold=ev["tolerable_deviation_rate"],
             details={"evaluation": ev, "deviating_decisions": result["deviating_decisions"], "conditions": [c.id for c in deviated]},
         ))

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from assurance_pipeline.evidence.ledger import sha256_hex
 from assurance_pipeline.sampling.fingerprints import FINGERPRINT_ALGORITHM
-from assurance_pipeline.sampling.plans import attribute_sample_size
+from assurance_pipeline.sampling.plans import Evaluation, attribute_sample_size, evaluate
 from assurance_pipeline.sampling.population import PopulationProfile
-from assurance_pipeline.standard.models import Standard
+from assurance_pipeline.sampling.two_stage import ACCEPT_FIRST, ACCEPT_TOTAL, stage_conclusion, two_stage_plan
+from assurance_pipeline.standard.models import RiskTier, Standard
 
 SELECTION_ALGORITHM = "stratified-keyed-sha256-lowest-n/v1"
+# A point with an open finding or recent deviations is tested at this confidence (or its tier's, if higher).
+HEIGHTENED_CONFIDENCE = 0.99
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,10 @@ class PointPlan:
     population: int
     sample_size: int
     population_fingerprint: str = ""
+    stage: int = 1
+    two_stage: dict | None = None
+    intensity: str = "normal"
+    expansion_reason: str = ""
 
     @property
     def whole_population(self) -> bool:
@@ -64,20 +71,44 @@ def new_seed() -> str:
     return secrets.token_hex(16)
 
 
-def build_plan(standard: Standard, population: PopulationProfile, tiers: list[str] | None, seed: str, key_id: str = "") -> SamplingPlan:
-    """Size every point in scope by its tier (AICPA attribute sampling); test all of a smaller population."""
-    points = []
-    for point in standard.points_in_tiers(tiers):
+def build_plan(
+    standard: Standard, population: PopulationProfile, points: list[str], seed: str, key_id: str = "",
+    heightened: dict[str, str] | None = None, stage: int = 1,
+) -> SamplingPlan:
+    """Size every point in scope by its tier (AICPA attribute sampling, or a two-stage plan where the tier asks for
+    one); a point with a recent signal is sampled at HEIGHTENED_CONFIDENCE; a smaller population is tested whole."""
+    heightened = heightened or {}
+    plans = []
+    for point_id in points:
+        point = standard.decision_points[point_id]
         tier = standard.tier(point)
-        plan = attribute_sample_size(tier.confidence, tier.tolerable_deviation_rate, tier.expected_deviation_rate)
-        size = population.count(point.id)
-        points.append(
-            PointPlan(
-                decision_point=point.id, risk_tier=point.risk_tier, confidence=tier.confidence,
-                tolerable_deviation_rate=tier.tolerable_deviation_rate,
-                expected_deviation_rate=tier.expected_deviation_rate, planned_sample_size=plan.sample_size,
-                allowed_deviations=plan.allowed_deviations, population=size, sample_size=min(plan.sample_size, size),
-                population_fingerprint=population.fingerprint(point.id),
-            )
-        )
-    return SamplingPlan(seed=seed, algorithm=SELECTION_ALGORITHM, points=points, key_id=key_id)
+        confidence = max(tier.confidence, HEIGHTENED_CONFIDENCE) if point_id in heightened else tier.confidence
+        planned, allowed, two_stage = _size(tier, confidence, stage)
+        size = population.count(point_id)
+        plans.append(PointPlan(
+            decision_point=point_id, risk_tier=point.risk_tier, confidence=confidence,
+            tolerable_deviation_rate=tier.tolerable_deviation_rate, expected_deviation_rate=tier.expected_deviation_rate,
+            planned_sample_size=planned, allowed_deviations=allowed, population=size, sample_size=min(planned, size),
+            population_fingerprint=population.fingerprint(point_id), stage=stage, two_stage=two_stage,
+            intensity="heightened" if point_id in heightened else "normal", expansion_reason=heightened.get(point_id, ""),
+        ))
+    return SamplingPlan(seed=seed, algorithm=SELECTION_ALGORITHM, points=plans, key_id=key_id)
+
+
+def _size(tier: RiskTier, confidence: float, stage: int) -> tuple[int, int, dict | None]:
+    """(sample size, deviations allowed, the two-stage plan if any) for this stage of the tier's plan."""
+    if tier.two_stage:
+        two = two_stage_plan(confidence, tier.tolerable_deviation_rate)
+        if stage == 1:
+            return two.first_stage, ACCEPT_FIRST, two.to_dict()
+        return two.first_stage + two.second_stage, ACCEPT_TOTAL, two.to_dict()
+    plan = attribute_sample_size(confidence, tier.tolerable_deviation_rate, tier.expected_deviation_rate)
+    return plan.sample_size, plan.allowed_deviations, None
+
+
+def evaluate_point(point: PointPlan, sample_size: int, deviations: int) -> Evaluation:
+    """The attribute evaluation (upper deviation limit, conclusion); a two-stage plan concludes by its stage rule."""
+    result = evaluate(sample_size, deviations, point.confidence, point.tolerable_deviation_rate, point.population)
+    if point.two_stage and sample_size != point.population:
+        return replace(result, conclusion=stage_conclusion(point.stage, deviations))
+    return result

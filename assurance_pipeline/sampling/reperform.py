@@ -7,12 +7,11 @@ and each must still hash to the same fingerprint: a row altered at the source af
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from assurance_pipeline.errors import AssuranceError
-from assurance_pipeline.evidence.ledger import Ledger, sha256_hex
+from assurance_pipeline.evidence.cycle_record import recorded_sampling
 from assurance_pipeline.sampling.cycle_plan import SamplingPlan
 from assurance_pipeline.sampling.fingerprints import fingerprint_key, key_id
 from assurance_pipeline.sampling.population import profile_population
@@ -35,7 +34,7 @@ class ReperformReport:
 
 def reperform(cycle_id: str, source: str, evidence_dir: Path) -> ReperformReport:
     """Re-draw and compare; the first difference found is named (population, then selection, then content)."""
-    recorded = _recorded_sampling(cycle_id, evidence_dir)
+    recorded = recorded_sampling(cycle_id, evidence_dir)
     plan = SamplingPlan.from_dict(recorded["plan"])
     key = fingerprint_key()
     if key_id(key) != plan.key_id:
@@ -51,21 +50,6 @@ def reperform(cycle_id: str, source: str, evidence_dir: Path) -> ReperformReport
         if problem:
             return ReperformReport(cycle_id, False, total, problem)
     return ReperformReport(cycle_id, True, total, None)
-
-
-def _recorded_sampling(cycle_id: str, evidence_dir: Path) -> dict:
-    """The cycle's sampling evidence, checked against the hash the ledger sealed it with."""
-    entries = Ledger(evidence_dir).find("cycle_decision", cycle_id=cycle_id)
-    if not entries:
-        raise AssuranceError(f"cycle {cycle_id} is not in the evidence ledger of {evidence_dir}")
-    body = entries[-1].body
-    if "sampling.json" not in body["pack_sha256"]:
-        raise AssuranceError(f"cycle {cycle_id} drew no sample (it ended {body['decision']} before sampling)")
-    path = evidence_dir / "packs" / cycle_id / "sampling.json"
-    text = path.read_text(encoding="utf-8") if path.is_file() else ""
-    if sha256_hex(text) != body["pack_sha256"]["sampling.json"]:
-        raise AssuranceError(f"{path}: missing or not the file the ledger sealed; run `assurance verify`")
-    return {**json.loads(text), "window": body["window"]}
 
 
 def _population_change(point, population) -> str | None:

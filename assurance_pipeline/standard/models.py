@@ -38,11 +38,14 @@ class RiskTier(_Strict):
     confidence: float = Field(gt=0, lt=1)
     tolerable_deviation_rate: float = Field(gt=0, lt=1)
     expected_deviation_rate: float = Field(default=0.0, ge=0, lt=1)
+    two_stage: bool = False  # expand on signal: a second stage on exactly one first-stage deviation (ISO 28596)
 
     @model_validator(mode="after")
     def _expected_below_tolerable(self) -> RiskTier:
         if self.expected_deviation_rate >= self.tolerable_deviation_rate:
             raise ValueError("expected_deviation_rate must be below tolerable_deviation_rate")
+        if self.two_stage and self.expected_deviation_rate:
+            raise ValueError("two_stage plans accept no deviation in their first stage: set expected_deviation_rate to 0")
         return self
 
 

@@ -6,8 +6,7 @@ from dataclasses import asdict, dataclass, field
 
 import duckdb
 
-from assurance_pipeline.sampling.cycle_plan import PointPlan
-from assurance_pipeline.sampling.plans import evaluate
+from assurance_pipeline.sampling.cycle_plan import PointPlan, evaluate_point
 from assurance_pipeline.sources.decision_log import quote_ident
 from assurance_pipeline.sql_models import render
 from assurance_pipeline.standard.expressions import compile_expression, referenced_columns
@@ -57,7 +56,7 @@ def validate_point(con: duckdb.DuckDBPyConnection, point: DecisionPoint, plan: P
     contract += [ContractFailure(name, "column missing from the decision log (renamed or dropped?)", []) for name in missing]
     outcomes = {d: {conditions[c]: str(frame.at[i, c]) for c in conditions} for i, d in enumerate(decision_ids)}
     deviating = sorted({d for f in failures if f.column in conditions for d in f.decision_ids})
-    result = evaluate(len(decision_ids), len(deviating), plan.confidence, plan.tolerable_deviation_rate, plan.population)
+    result = evaluate_point(plan, len(decision_ids), len(deviating))
     failing = sorted(set(deviating) | {d for f in contract for d in f.decision_ids})
     return PointValidation(
         decision_point=point.id,

@@ -13,8 +13,13 @@ governed_cycle_job = dg.define_asset_job(
 )
 
 
-def cycle_run_config(start: datetime | None, end: datetime | None, tiers: list[str] | None = None, seed: str | None = None) -> dict:
-    config: dict = {"risk_tiers": tiers or []}
+def cycle_run_config(
+    start: datetime | None, end: datetime | None, tiers: list[str] | None = None, seed: str | None = None,
+    follow_up_of: str | None = None, points: list[str] | None = None,
+) -> dict:
+    config: dict = {"risk_tiers": tiers or [], "decision_points": points or []}
+    if follow_up_of:
+        config["follow_up_of"] = follow_up_of
     if start:
         config["window_from"] = start.isoformat()
     if end:

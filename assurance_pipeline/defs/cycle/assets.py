@@ -18,8 +18,10 @@ from assurance_pipeline.defs.resources import (
 from assurance_pipeline.drift.baseline import read_baseline
 from assurance_pipeline.errors import AssuranceError, engine_error
 from assurance_pipeline.findings.model import Finding
-from assurance_pipeline.sampling.cycle_plan import SamplingPlan, build_plan, new_seed
+from assurance_pipeline.sampling.cycle_plan import SamplingPlan, build_plan
 from assurance_pipeline.sampling.fingerprints import fingerprint_key, key_id
+from assurance_pipeline.sampling.intensity import recent_signals
+from assurance_pipeline.sampling.scope import cycle_scope
 from assurance_pipeline.sampling.population import PopulationProfile, profile_population
 from assurance_pipeline.sampling.selection import draw_sample
 from assurance_pipeline.sources.window import Window
@@ -36,7 +38,9 @@ class CycleConfig(dg.Config):
     window_from: str | None = None
     window_to: str | None = None
     risk_tiers: list[str] = []
+    decision_points: list[str] = []
     seed: str | None = None
+    follow_up_of: str | None = None  # a cycle whose two-stage plan ended "extend": draw its second stage
 
 
 @contextmanager
@@ -58,16 +62,12 @@ def confirmed_standard(
     """Re-confirm the standard: every file's sha256 against authorization.yaml and the ledger's sign-off."""
     with user_errors():
         loaded = standard.load()
-        window = Window.parse(config.window_from, config.window_to)
-        unknown = sorted(set(config.risk_tiers) - {"critical", "high", "routine"})
-        if unknown:
-            raise AssuranceError(f"risk_tiers: unknown tier {unknown[0]!r} (use critical, high, routine)")
+        scope = cycle_scope(loaded, config.window_from, config.window_to, config.risk_tiers, config.decision_points,
+                            config.seed, config.follow_up_of, evidence.path)
         report = check_integrity(standard.path, evidence.ledger())
     value = {
         "cycle_id": context.run.run_id,
-        "window": window.to_dict(),
-        "risk_tiers": config.risk_tiers,
-        "seed": config.seed or new_seed(),
+        **scope,
         "standard": {"name": loaded.header.name, "version": loaded.header.version, "sha256": report.sha256, "intact": report.intact},
         "integrity": report.to_dict(),
     }
@@ -85,13 +85,17 @@ def sampling_plan(
         decision_log.attach(con)
         window = Window.from_dict(confirmed_standard["window"])
         population = profile_population(con, window)
-        seed, key = confirmed_standard["seed"], fingerprint_key()
-        plan = build_plan(standard.load(), population, confirmed_standard["risk_tiers"], seed, key_id(key))
+        key, points, follow_up = fingerprint_key(), confirmed_standard["decision_points"], confirmed_standard["follow_up"]
+        heightened = follow_up["heightened"] if follow_up else recent_signals(evidence.ledger(), points)
+        plan = build_plan(standard.load(), population, points, confirmed_standard["seed"], key_id(key), heightened,
+                          stage=2 if follow_up else 1)
     evidence.ledger().append("sampling_plan", {  # the seed's hash is committed before anything is drawn
         "cycle_id": confirmed_standard["cycle_id"], "seed_sha256": plan.seed_sha256, "algorithm": plan.algorithm,
+        "follow_up_of": follow_up["of"] if follow_up else None,
         "window": confirmed_standard["window"], "key_id": plan.key_id, "population_query": population.query,
         "points": {p.decision_point: {"population": p.population, "population_fingerprint": p.population_fingerprint,
-                                      "sample_size": p.sample_size} for p in plan.points},
+                                      "sample_size": p.sample_size, "stage": p.stage, "intensity": p.intensity,
+                                      "expansion_reason": p.expansion_reason} for p in plan.points},
     })
     value = {"plan": plan.to_dict(), "population": population.to_dict()}
     return dg.Output(value, metadata=md.plan_metadata(plan))
