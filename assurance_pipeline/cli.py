@@ -70,7 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     cycle.add_argument("--from", dest="window_from", help="first day (or ISO instant) of the window")
     cycle.add_argument("--to", dest="window_to", help="last day of the window, included (or an exclusive ISO instant)")
     cycle.add_argument("--tier", dest="tiers", action="append", choices=["critical", "high", "routine"], help="only these risk tiers (repeatable)")
+    cycle.add_argument("--point", dest="points", action="append", help="only this decision point (repeatable)")
     cycle.add_argument("--seed", help="the selection seed (default: a fresh random one, recorded in the ledger)")
+    cycle.add_argument("--follow-up-of", metavar="CYCLE_ID", help="draw the second stage of that cycle's two-stage plans that ended 'extend'")
     cycle.add_argument("--json", action="store_true", help="print the result as JSON (CONTRACT section 4)")
     cycle.set_defaults(handler=cmd_cycle)
 
@@ -166,7 +168,8 @@ def cmd_authorize(args: argparse.Namespace) -> int:
 def cmd_cycle(args: argparse.Namespace) -> int:
     from assurance_pipeline.defs.cycle.run import run_cycle
 
-    result = run_cycle(args.standard, args.source, args.evidence, args.window_from, args.window_to, args.tiers, args.seed)
+    result = run_cycle(args.standard, args.source, args.evidence, args.window_from, args.window_to, args.tiers, args.seed,
+                       follow_up_of=args.follow_up_of, points=args.points)
     _emit(args, result, format_result(result))
     return 0
 

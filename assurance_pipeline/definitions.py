@@ -6,7 +6,7 @@ import dagster as dg
 
 from assurance_pipeline.defs.automation.jobs import governed_cycle_job
 from assurance_pipeline.defs.automation.schedules import TIER_SCHEDULES
-from assurance_pipeline.defs.automation.sensors import new_decisions_sensor
+from assurance_pipeline.defs.automation.sensors import new_decisions_sensor, second_stage_sensor
 from assurance_pipeline.defs.cycle.assets import CYCLE_ASSETS
 from assurance_pipeline.defs.cycle.checks import CYCLE_CHECKS
 from assurance_pipeline.defs.resources import resources_from_env
@@ -18,7 +18,7 @@ def build_definitions() -> dg.Definitions:
         asset_checks=CYCLE_CHECKS,
         jobs=[governed_cycle_job],
         schedules=TIER_SCHEDULES,
-        sensors=[new_decisions_sensor],
+        sensors=[new_decisions_sensor, second_stage_sensor],
         resources=resources_from_env(),
         executor=dg.in_process_executor,
     )

@@ -142,9 +142,10 @@ COLUMNS = {
 }
 
 
-def write_standard(directory: Path) -> Path:
+def write_standard(directory: Path, extra: str = "") -> Path:
+    """The small standard; `extra` is appended to standard.yaml (e.g. risk tiers)."""
     (directory / "decision_points").mkdir(parents=True)
-    (directory / "standard.yaml").write_text(STANDARD_YAML, encoding="utf-8")
+    (directory / "standard.yaml").write_text(STANDARD_YAML + extra, encoding="utf-8")
     for name, text in ((CRITICAL, PAYMENT_RELEASE_YAML), (HIGH, REFUND_YAML), (ROUTINE, ACCESS_GRANT_YAML)):
         (directory / "decision_points" / f"{name}.yaml").write_text(text, encoding="utf-8")
     return directory
@@ -251,9 +252,9 @@ class Cycle:
         return {e.check_name: (e.passed, e.severity) for e in self.run.get_asset_check_evaluations()}
 
 
-def prepare(root: Path, rows: list[dict], rename: dict[str, str] | None = None) -> Store:
+def prepare(root: Path, rows: list[dict], rename: dict[str, str] | None = None, standard_extra: str = "") -> Store:
     """Write the standard and the log, record the go-live baseline from January, and authorize the standard."""
-    standard = write_standard(root / "standard")
+    standard = write_standard(root / "standard", standard_extra)
     log = write_log(root / "decisions.parquet", rows, rename)
     with transient_workspace() as con:
         DecisionLog(str(log)).attach(con)
@@ -264,13 +265,13 @@ def prepare(root: Path, rows: list[dict], rename: dict[str, str] | None = None) 
 
 
 def materialize(store: Store, seed: str = SEED, window: tuple[str, str] = (CYCLE_FROM, CYCLE_TO), tiers: list[str] | None = None,
-                extra: list | None = None) -> Cycle:
+                extra: list | None = None, follow_up_of: str | None = None) -> Cycle:
     """The whole cycle in one run, as the job runs it, with a memory IO manager and this store's resources."""
     parsed = Window.parse(*window)
     run = dg.materialize(
         [*CYCLE_ASSETS, *CYCLE_CHECKS, *(extra or [])],
         resources={**cycle_resources(store.standard, store.log, store.evidence), "io_manager": dg.mem_io_manager},
-        run_config=cycle_run_config(parsed.start, parsed.end, tiers, seed),
+        run_config=cycle_run_config(parsed.start, parsed.end, tiers, seed, follow_up_of),
         raise_on_error=False,
     )
     return Cycle(store, run)

@@ -53,7 +53,7 @@ def test_definitions_load():
 def test_job_schedules_and_sensor_are_defined(job: dg.JobDefinition):
     assert job.name == "governed_cycle"
     assert {s.name for s in defs.schedules} == {"critical_tier_cycle", "high_tier_cycle", "routine_tier_cycle"}
-    assert {s.name for s in defs.sensors} == {"new_decisions_sensor"}
+    assert {s.name for s in defs.sensors} == {"new_decisions_sensor", "second_stage_sensor"}
     assert all(s.job_name == "governed_cycle" for s in [*defs.schedules, *defs.sensors])
     cycle_steps = {a.key.path[-1] for a in CYCLE_ASSETS}
     assert cycle_steps <= {key.path[-1] for key in job.asset_layer.executable_asset_keys}

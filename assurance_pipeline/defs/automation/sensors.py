@@ -6,7 +6,7 @@ import dagster as dg
 import duckdb
 
 from assurance_pipeline.defs.automation.jobs import cycle_run_config, governed_cycle_job
-from assurance_pipeline.defs.resources import DecisionLogResource
+from assurance_pipeline.defs.resources import DecisionLogResource, EvidenceStoreResource
 from assurance_pipeline.errors import AssuranceError, engine_error
 from assurance_pipeline.workspace import transient_workspace
 
@@ -42,3 +42,24 @@ def new_decisions_sensor(context: dg.SensorEvaluationContext, decision_log: Deci
         run_config=cycle_run_config(previous + _TICK, latest + _TICK),
         tags={"assurance/trigger": "new_decisions"},
     )
+
+
+@dg.sensor(job=governed_cycle_job, minimum_interval_seconds=60,
+           description="A second-stage cycle for every critical decision point whose two-stage plan ended 'extend'.")
+def second_stage_sensor(context: dg.SensorEvaluationContext, evidence: EvidenceStoreResource):
+    """Reads the ledger past its cursor (the last sequence number seen) for cycles that extended a critical point."""
+    after = int(context.cursor or 0)
+    entries = [e for e in evidence.ledger().entries() if e.seq > after]
+    if not entries:
+        return dg.SkipReason(f"no ledger entry after {after}")
+    requests = [
+        dg.RunRequest(
+            run_key=f"second-stage-{entry.body['cycle_id']}-{row['id']}",
+            run_config=cycle_run_config(None, None, follow_up_of=entry.body["cycle_id"], points=[row["id"]]),
+            tags={"assurance/trigger": "second_stage", "assurance/follow_up_of": entry.body["cycle_id"]},
+        )
+        for entry in entries if entry.kind == "cycle_decision"
+        for row in entry.body["decision_points"] if row.get("conclusion") == "extend" and row["risk_tier"] == "critical"
+    ]
+    context.update_cursor(str(entries[-1].seq))
+    return requests or dg.SkipReason(f"no critical decision point extended in ledger entries {after + 1} to {entries[-1].seq}")

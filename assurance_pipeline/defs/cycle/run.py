@@ -35,6 +35,7 @@ def check_inputs(standard_dir: Path, source: str, evidence_dir: Path, window: Wi
 def run_cycle(
     standard_dir: Path, source: str, evidence_dir: Path, window_from: str | None = None, window_to: str | None = None,
     tiers: list[str] | None = None, seed: str | None = None, instance: dg.DagsterInstance | None = None,
+    follow_up_of: str | None = None, points: list[str] | None = None,
 ) -> dict:
     """Materialize the cycle; return its recorded result (CONTRACT section 4) or raise the step's user error."""
     window = Window.parse(window_from, window_to)
@@ -45,7 +46,7 @@ def run_cycle(
     with _instance(instance) as active:
         outcome = dg.materialize(
             [*CYCLE_ASSETS, *CYCLE_CHECKS], resources=resources, instance=active, raise_on_error=False,
-            run_config={**cycle_run_config(window.start, window.end, tiers, seed), **QUIET_CONSOLE},
+            run_config={**cycle_run_config(window.start, window.end, tiers, seed, follow_up_of, points), **QUIET_CONSOLE},
             tags={"assurance/trigger": "cli"},
         )
     recorded = Ledger(evidence_dir).find("cycle_decision", cycle_id=outcome.run_id)
