@@ -27,7 +27,8 @@ def recent_signals(ledger: Ledger, points: list[str]) -> dict[str, str]:
     for point in points:
         parts = []
         if point in open_findings:
-            parts.append(f"open finding(s) {', '.join(open_findings[point])}")
+            ids = open_findings[point]
+            parts.append(f"{len(ids)} open finding(s) ({', '.join(ids[:3])}{', …' if len(ids) > 3 else ''})")
         deviated = [(cycle, n) for cycle, n in tested.get(point, [])[-RECENT_CYCLES:] if n]
         if deviated:
             parts.append("deviations in recent cycles: " + ", ".join(f"{n} in {cycle[:8]}" for cycle, n in deviated))
