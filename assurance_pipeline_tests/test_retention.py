@@ -57,7 +57,8 @@ class Installation:
         self.home.mkdir()
         self.tmp.mkdir()
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("ASSURANCE_")}
-        self.env.update(DAGSTER_HOME=str(self.home), TMPDIR=str(self.tmp))
+        self.key = "KEY-" + uuid.uuid4().hex + uuid.uuid4().hex
+        self.env.update(DAGSTER_HOME=str(self.home), TMPDIR=str(self.tmp), ASSURANCE_FINGERPRINT_KEY=self.key)
 
     def run(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run([str(ASSURANCE), *args], env=self.env, capture_output=True, text=True, timeout=120)
@@ -105,6 +106,13 @@ def test_no_non_evidence_value_is_kept_anywhere(recorded: dict):
     kept = [inst.home, inst.tmp, recorded["evidence"], recorded["standard"]]
     assert len(files_under(*kept)) > 15
     assert holding(secret, *kept) == []
+
+
+def test_the_fingerprint_key_is_never_kept(recorded: dict):
+    inst = recorded["inst"]
+    assert holding(inst.key, inst.home, inst.tmp, recorded["evidence"], recorded["standard"]) == []
+    sampling = json.loads((Path(recorded["result"]["evidence_pack"]) / "sampling.json").read_text(encoding="utf-8"))
+    assert sampling["plan"]["key_id"] and sampling["plan"]["key_id"] not in inst.key
 
 
 def test_evidence_fields_of_passing_decisions_are_not_kept(recorded: dict):
