@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from assurance_pipeline.drift.cost import cost_findings
+from assurance_pipeline.drift.detectors import drift_findings
 from assurance_pipeline.evidence.cycle_record import record_cycle
 from assurance_pipeline.evidence.cycle_result import cycle_result, point_rows
 from assurance_pipeline.evidence.ledger import Ledger
@@ -19,7 +20,7 @@ from assurance_pipeline.standard.models import Standard
 def gather_findings(
     cycle_id: str, standard: Standard, integrity: IntegrityReport, population: PopulationProfile,
     validations: dict[str, dict], outcomes: list[dict], baseline: dict | None, ledger: Ledger,
-    overdue_after_days: int, points: list[str],
+    overdue_after_days: int, points: list[str], drift_tests: list[dict] | None = None,
 ) -> list[Finding]:
     """Every finding kind this cycle can raise, in a stable order, numbered for disposition."""
     findings = [
@@ -29,6 +30,7 @@ def gather_findings(
         *detect.outcome_findings(standard, outcomes),
         *detect.ungoverned_change_findings(standard, population, points),
         *cost_findings(standard, population, baseline, points),
+        *drift_findings(drift_tests or []),
         *detect.unknown_point_findings(standard, population),
         *detect.overdue_findings(ledger, overdue_after_days),
     ]
@@ -36,7 +38,8 @@ def gather_findings(
 
 
 def conclude(evidence_dir: Path, cycle_id: str, window: dict, standard_info: dict, plan: dict,
-             population: dict, selected: dict, validations: dict, outcomes: list[dict], findings: list[Finding]) -> dict:
+             population: dict, selected: dict, validations: dict, outcomes: list[dict], findings: list[Finding],
+             drift_tests: list[dict] | None = None, baseline: dict | None = None) -> dict:
     """Decide by the written rules, write the evidence pack, append the decision to the ledger."""
     points = point_rows(plan, validations)
     decision, reason = decide(standard_info["intact"], findings, points)
@@ -46,8 +49,22 @@ def conclude(evidence_dir: Path, cycle_id: str, window: dict, standard_info: dic
         "validation.json": validations,
         "outcomes.json": outcomes,
         "findings.json": [f.to_dict() for f in findings],
+        "drift.json": drift_tests or [],
+        "decision_rules.md": decision_rules(baseline),
     }
     return record_cycle(evidence_dir, result, reason, pack, plan)
+
+
+def decision_rules(baseline: dict | None) -> str:
+    """The go-live decision scenarios each point's decisions are held to, as the baseline model's rules."""
+    lines = ["# Go-live decision rules (baseline decision models)", ""]
+    for point, data in sorted(((baseline or {}).get("points") or {}).items()):
+        model = data.get("decision_model")
+        if model:
+            lines += [f"## {point}: {model['decision_field']}", "",
+                      f"Learned from {model['trained_on']} go-live decisions; {model['baseline_disagreement']:.1%} of "
+                      f"{model['held_out']} held-out go-live decisions disagree with these rules.", "", "```", model["rules"].rstrip(), "```", ""]
+    return "\n".join(lines if len(lines) > 2 else [*lines, "No decision point declares a decision_field, so none has a model."]) + "\n"
 
 
 def conclude_unauthorized(evidence_dir: Path, cycle_id: str, window: dict, standard_info: dict, integrity: IntegrityReport) -> dict:

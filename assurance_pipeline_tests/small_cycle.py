@@ -83,6 +83,7 @@ conditions:
     severity: critical
 cost: {budget_per_decision: 0.40}
 evidence_fields: [amount, action, signoff_by, reference]
+input_fields: []  # these tests are about conformance; drift has its own tests (drift/)
 """
 
 REFUND_YAML = """\
@@ -110,6 +111,7 @@ outcome_evidence:
     metric: "avg(CASE WHEN reopened THEN 1.0 ELSE 0.0 END)"
     expect: {max: 0.10}
 evidence_fields: [refund_amount, order_total, channel]
+input_fields: []  # these tests are about conformance; drift has its own tests (drift/)
 """
 
 ACCESS_GRANT_YAML = """\
@@ -130,6 +132,7 @@ conditions:
     require: "approved_by IS NOT NULL"
     severity: medium
 evidence_fields: [role]
+input_fields: []  # these tests are about conformance; drift has its own tests (drift/)
 """
 
 COLUMNS = {

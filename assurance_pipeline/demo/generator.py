@@ -197,6 +197,10 @@ outcome_evidence:
 
 cost: {budget_per_decision: 0.40}
 
+# What is decided, and from what: the go-live decision rules are learned from these (decision drift).
+decision_field: hold_action
+input_fields: [amount, currency, hold_reason, bank_callback_verified]
+
 evidence_fields: [amount, currency, hold_action, hold_reason, legal_signoff_by, bank_callback_verified,
                   reviewed_by, actor_type]
 """
@@ -253,6 +257,9 @@ outcome_evidence:
     expect: {max: 0.12}
 
 cost: {budget_per_decision: 0.08}
+
+decision_field: escalated
+input_fields: [order_total, refund_amount, refund_reason, refund_channel, customer_tenure_days]
 
 evidence_fields: [refund_amount, order_total, refund_reason, customer_tenure_days, escalated, reviewed_by,
                   actor_type, actor_version]
@@ -313,6 +320,10 @@ outcome_evidence:
 
 cost: {budget_per_decision: 0.25}
 
+decision_field: onboarding_action
+input_fields: [country_risk, vendor_category, sanctions_screening, bank_details_verified, documents_complete,
+               annual_spend_estimate]
+
 evidence_fields: [onboarding_action, sanctions_screening, bank_details_verified, country_risk, vendor_country,
                   reviewed_by, actor_type]
 """
@@ -364,6 +375,9 @@ outcome_evidence:
     expect: {max: 0.25}
 
 cost: {budget_per_decision: 0.02}
+
+decision_field: access_action
+input_fields: [target_system, privileged, sod_conflict, access_duration_days]
 
 evidence_fields: [access_action, access_role, target_system, privileged, manager_approved_by, sod_conflict,
                   access_duration_days]

@@ -164,6 +164,8 @@ class DecisionPoint(_Strict):
     outcome_evidence: list[OutcomeEvidence] = Field(default_factory=list)
     cost: Cost | None = None
     evidence_fields: list[str] = Field(default_factory=list)
+    decision_field: str | None = None  # the column holding what was decided (for decision drift)
+    input_fields: list[str] | None = None  # what the decision is made from (default: typed contract columns)
 
     @model_validator(mode="after")
     def _names_are_consistent(self) -> DecisionPoint:
@@ -179,7 +181,18 @@ class DecisionPoint(_Strict):
         for name in self.evidence_fields:
             if name not in self.contract and name not in LOG_COLUMNS:
                 raise ValueError(f"evidence_fields: '{name}' is not a contract or log column")
+        for field, names in (("decision_field", [self.decision_field] if self.decision_field else []), ("input_fields", self.input_fields or [])):
+            for name in names:
+                if name not in self.contract:
+                    raise ValueError(f"{field}: '{name}' is not a contract column")
         return self
+
+    def drift_inputs(self) -> dict[str, ContractColumn]:
+        """The columns drift is tested on: the declared inputs, else every number, flag or category of the contract."""
+        names = self.input_fields if self.input_fields is not None else [
+            n for n, c in self.contract.items() if c.type in ("integer", "float", "boolean") or c.isin is not None
+        ]
+        return {n: self.contract[n] for n in names if n != self.decision_field}
 
     def columns(self) -> dict[str, ColumnType]:
         """Every column an expression of this point may use."""

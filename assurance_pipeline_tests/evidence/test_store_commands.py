@@ -105,3 +105,14 @@ def test_bad_dispositions_are_refused_and_leave_the_ledger_alone(store, capsys, 
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err
     assert (store / "ledger.jsonl").read_bytes() == before
+
+
+def test_the_pack_holds_the_drift_tests_and_the_go_live_decision_rules(recorded_store):
+    pack = next((recorded_store / "packs").iterdir())
+    tests = json.loads((pack / "drift.json").read_text())
+    points = {"payment_release", "refund_decision", "vendor_onboarding", "access_provisioning"}
+    assert {t["decision_point"] for t in tests} == points
+    assert {t["kind"] for t in tests} == {"data_drift", "decision_drift", "override"}
+    assert all(0.0 <= t["p_value"] <= 1.0 and t["effect_floor"] > 0 for t in tests)
+    rules = (pack / "decision_rules.md").read_text()
+    assert all(f"## {p}: " in rules for p in points) and "class: " in rules

@@ -16,6 +16,7 @@ from assurance_pipeline.defs.resources import (
     TransientWorkspaceResource,
 )
 from assurance_pipeline.drift.baseline import read_baseline
+from assurance_pipeline.drift.detectors import override_tests, point_drift_tests
 from assurance_pipeline.errors import AssuranceError, engine_error
 from assurance_pipeline.findings.model import Finding
 from assurance_pipeline.sampling.cycle_plan import SamplingPlan, build_plan
@@ -145,9 +146,22 @@ def outcome_evidence(
     return dg.Output(value, metadata=md.outcome_metadata(value))
 
 
+@dg.asset(group_name=GROUP, kinds={"scipy", "duckdb"}, deps=[decision_sample])
+def drift_tests(sampling_plan: dict, standard: StandardResource, workspace: TransientWorkspaceResource) -> dg.Output[list]:
+    """Every drift test of the sample against the go-live baseline: statistics, p-values and effect sizes only."""
+    with user_errors():
+        loaded, baseline = standard.load(), read_baseline(standard.path) or {"points": {}}
+        con = _sample_workspace(workspace)
+        points = [p["decision_point"] for p in sampling_plan["plan"]["points"] if p["sample_size"]]
+        tests = [t for p in points for t in point_drift_tests(con, loaded.decision_points[p], baseline["points"].get(p) or {})]
+        tests += override_tests(PopulationProfile.from_dict(sampling_plan["population"]), baseline, points)
+    value = [t.to_dict() for t in tests]
+    return dg.Output(value, metadata=md.drift_metadata(value))
+
+
 @dg.asset(group_name=GROUP)
 def findings(
-    confirmed_standard: dict, sampling_plan: dict, validation_results: dict, outcome_evidence: list,
+    confirmed_standard: dict, sampling_plan: dict, validation_results: dict, outcome_evidence: list, drift_tests: list,
     standard: StandardResource, evidence: EvidenceStoreResource,
 ) -> dg.Output[list]:
     """Drift surfaced as findings, each needing an explicit human disposition."""
@@ -156,7 +170,7 @@ def findings(
             confirmed_standard["cycle_id"], standard.load(), IntegrityReport(**confirmed_standard["integrity"]),
             PopulationProfile.from_dict(sampling_plan["population"]), validation_results, outcome_evidence,
             read_baseline(standard.path), evidence.ledger(), evidence.overdue_after_days,
-            [p["decision_point"] for p in sampling_plan["plan"]["points"]],
+            [p["decision_point"] for p in sampling_plan["plan"]["points"]], drift_tests,
         )
     value = [f.to_dict() for f in found]
     return dg.Output(value, metadata=md.findings_metadata(value))
@@ -165,14 +179,14 @@ def findings(
 @dg.asset(group_name=GROUP, kinds={"json"})
 def assurance_decision(
     confirmed_standard: dict, sampling_plan: dict, decision_sample: dict, validation_results: dict,
-    outcome_evidence: list, findings: list, evidence: EvidenceStoreResource,
+    outcome_evidence: list, drift_tests: list, findings: list, standard: StandardResource, evidence: EvidenceStoreResource,
 ) -> dg.Output[dict]:
     """The assurance decision by the written rules, sealed in the hash-chained ledger with its evidence pack."""
     with user_errors():
         result = cycle.conclude(
             evidence.path, confirmed_standard["cycle_id"], confirmed_standard["window"], confirmed_standard["standard"],
             sampling_plan["plan"], sampling_plan["population"], decision_sample, validation_results, outcome_evidence,
-            [Finding(**f) for f in findings],
+            [Finding(**f) for f in findings], drift_tests, read_baseline(standard.path),
         )
     return dg.Output(result, metadata=md.decision_metadata(result))
 
@@ -184,4 +198,4 @@ def _sample_workspace(workspace: TransientWorkspaceResource):
     return con
 
 
-CYCLE_ASSETS = [confirmed_standard, sampling_plan, decision_sample, validation_results, outcome_evidence, findings, assurance_decision]
+CYCLE_ASSETS = [confirmed_standard, sampling_plan, decision_sample, validation_results, outcome_evidence, drift_tests, findings, assurance_decision]

@@ -58,6 +58,13 @@ def outcome_metadata(value: list) -> dict:
     return {"outcomes": dg.MetadataValue.md(_table(["decision point", "metric", "value", "min", "max", "within"], rows))}
 
 
+def drift_metadata(value: list) -> dict:
+    rows = [[t["decision_point"], t["kind"], t["subject"], t["test"], f"{t['statistic']:.3f}", f"{t['p_value']:.2g}",
+             f"{t['effect_name']} {t['effect']:.3f}", t["effect_floor"], t["sample_size"]] for t in value]
+    return {"drift_tests": dg.MetadataValue.md(_table(["decision point", "kind", "subject", "test", "statistic", "p", "effect", "floor", "n"], rows)),
+            "tests": len(value)}
+
+
 def findings_metadata(value: list) -> dict:
     rows = [[f["id"], f["severity"], f["kind"], f["decision_point"] or "-", f["summary"]] for f in value]
     return {"findings": dg.MetadataValue.md(_table(["id", "severity", "kind", "decision point", "summary"], rows)), "count": len(value)}

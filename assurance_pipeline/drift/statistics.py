@@ -1,0 +1,98 @@
+"""The statistics of drift: a test chosen by the data's type, an effect size, and false-discovery control.
+
+Each function names the method it implements and its source. Baselines hold aggregates only (percentiles
+and category frequencies), so the tests compare a sample against those aggregates, never against rows.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+from scipy.spatial.distance import jensenshannon
+
+
+def ks_against_percentiles(sample: np.ndarray, percentiles: list[float]) -> tuple[float, float]:
+    """One-sample Kolmogorov–Smirnov test of `sample` against the baseline CDF interpolated from its 1st..99th
+    percentiles (Massey 1951, JASA 46:68–78; scipy.stats.kstest). Returns (D, p)."""
+    grid = np.asarray(percentiles, dtype=float)
+    levels = np.linspace(0.01, 0.99, len(grid))
+
+    def baseline_cdf(x: np.ndarray) -> np.ndarray:
+        return np.interp(x, grid, levels, left=0.0, right=1.0)
+
+    result = stats.kstest(np.asarray(sample, dtype=float), baseline_cdf)
+    return float(result.statistic), float(result.pvalue)
+
+
+def population_stability_index(sample: np.ndarray, percentiles: list[float], bins: int = 10) -> float:
+    """PSI over the baseline's deciles: sum (a - e) ln(a / e), e = 1/bins, a = the sample's share per decile bin
+    (Siddiqi 2006, *Credit Risk Scorecards*, ch. 8; 0.1 is the customary 'moderate shift' floor)."""
+    grid = np.asarray(percentiles, dtype=float)
+    edges = np.unique(grid[[int(len(grid) * k / bins) - 1 for k in range(1, bins)]])
+    counts = np.bincount(np.searchsorted(edges, np.asarray(sample, dtype=float), side="right"), minlength=len(edges) + 1)
+    actual = _smoothed(counts)
+    expected = np.full(len(actual), 1.0 / len(actual))
+    return float(np.sum((actual - expected) * np.log(actual / expected)))
+
+
+def chi_square_against_frequencies(counts: dict[str, int], baseline: dict[str, int]) -> tuple[float, float, int]:
+    """Pearson's chi-square goodness of fit of the sample's category counts to the baseline's shares
+    (Pearson 1900; scipy.stats.chisquare). A category unseen at baseline gets a half count there. (chi2, p, dof)."""
+    categories = sorted(set(counts) | set(baseline))
+    observed = np.array([counts.get(c, 0) for c in categories], dtype=float)
+    base = np.array([baseline.get(c, 0) for c in categories], dtype=float) + np.where([c in baseline for c in categories], 0.0, 0.5)
+    expected = base / base.sum() * observed.sum()
+    if len(categories) < 2 or observed.sum() == 0:
+        return 0.0, 1.0, 0
+    result = stats.chisquare(observed, expected)
+    return float(result.statistic), float(result.pvalue), len(categories) - 1
+
+
+def jensen_shannon_distance(counts: dict[str, int], baseline: dict[str, int]) -> float:
+    """Jensen–Shannon distance (base 2, in [0, 1]) between the sample's and the baseline's category shares
+    (Lin 1991, IEEE Trans. Inf. Theory 37:145–151; Endres & Schindelin 2003)."""
+    categories = sorted(set(counts) | set(baseline))
+    p = np.array([counts.get(c, 0) for c in categories], dtype=float)
+    q = np.array([baseline.get(c, 0) for c in categories], dtype=float)
+    if p.sum() == 0 or q.sum() == 0:
+        return 0.0
+    return float(jensenshannon(p / p.sum(), q / q.sum(), base=2))
+
+
+def rate_above(successes: int, trials: int, baseline_rate: float) -> float:
+    """One-sided exact binomial test p-value that the rate exceeds `baseline_rate` (scipy.stats.binomtest)."""
+    if trials == 0:
+        return 1.0
+    return float(stats.binomtest(successes, trials, min(max(baseline_rate, 1e-9), 1 - 1e-9), alternative="greater").pvalue)
+
+
+def two_proportion_p(x1: int, n1: int, x2: int, n2: int) -> float:
+    """Two-sided pooled z-test for p1 = p2 (Agresti 2013, *Categorical Data Analysis*, 3rd ed., §3.1.3)."""
+    if min(n1, n2) == 0:
+        return 1.0
+    pooled = (x1 + x2) / (n1 + n2)
+    if pooled in (0.0, 1.0):
+        return 1.0
+    z = (x1 / n1 - x2 / n2) / math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    return float(2 * stats.norm.sf(abs(z)))
+
+
+def benjamini_hochberg(p_values: list[float], q: float = 0.05) -> list[bool]:
+    """Which hypotheses are rejected with the false discovery rate controlled at q (Benjamini & Hochberg 1995,
+    JRSS B 57:289–300): reject the k smallest, k the largest i with p_(i) <= i q / m."""
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    cutoff = 0
+    for rank, index in enumerate(order, start=1):
+        if p_values[index] <= rank * q / m:
+            cutoff = rank
+    rejected = set(order[:cutoff])
+    return [i in rejected for i in range(m)]
+
+
+def _smoothed(counts: np.ndarray) -> np.ndarray:
+    """Shares with a half count in empty bins, so the logarithm of PSI stays finite."""
+    adjusted = counts.astype(float) + np.where(counts == 0, 0.5, 0.0)
+    return adjusted / adjusted.sum()

@@ -1,0 +1,74 @@
+"""Drift statistics against published and hand-computed values."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from assurance_pipeline.drift.statistics import (
+    benjamini_hochberg,
+    chi_square_against_frequencies,
+    jensen_shannon_distance,
+    ks_against_percentiles,
+    population_stability_index,
+    rate_above,
+    two_proportion_p,
+)
+
+NORMAL_PERCENTILES = [float(stats.norm.ppf(k / 100)) for k in range(1, 100)]
+UNIFORM_PERCENTILES = [k / 100 for k in range(1, 100)]
+
+
+def test_benjamini_hochberg_on_the_papers_example():
+    """Benjamini & Hochberg (1995), section 4: 15 p-values, q = 0.05, the four smallest are rejected."""
+    p = [0.0001, 0.0004, 0.0019, 0.0095, 0.0201, 0.0278, 0.0298, 0.0344, 0.0459, 0.3240, 0.4262, 0.5719, 0.6528, 0.7590, 1.0]
+    assert benjamini_hochberg(p, 0.05) == [True] * 4 + [False] * 11
+    assert benjamini_hochberg(p, 0.05) == list(stats.false_discovery_control(p) <= 0.05)
+
+
+def test_benjamini_hochberg_order_does_not_matter_and_empty_is_empty():
+    p = [0.04, 0.001, 0.5, 0.012]
+    assert benjamini_hochberg(p) == [False, True, False, True]
+    assert benjamini_hochberg([]) == []
+
+
+def test_ks_against_percentiles_matches_the_exact_cdf_and_finds_a_shift():
+    rng = np.random.default_rng(3)
+    same = rng.normal(size=400)
+    d, p = ks_against_percentiles(same, NORMAL_PERCENTILES)
+    exact = stats.kstest(same, stats.norm.cdf)
+    assert d == pytest.approx(exact.statistic, abs=0.01) and p > 0.01
+    d_shift, p_shift = ks_against_percentiles(same + 0.5, NORMAL_PERCENTILES)
+    assert d_shift > 0.15 and p_shift < 1e-6
+
+
+def test_psi_hand_computed():
+    """Decile shares alternating 15% / 5%: PSI = 5 (0.05 ln 1.5) + 5 (0.05 ln 2) = 0.2747."""
+    centres = [k / 10 + 0.05 for k in range(10)]
+    sample = np.concatenate([np.full(150 if k % 2 == 0 else 50, c) for k, c in enumerate(centres)])
+    assert population_stability_index(sample, UNIFORM_PERCENTILES) == pytest.approx(5 * 0.05 * (math.log(1.5) + math.log(2)), rel=1e-9)
+    assert population_stability_index(np.repeat(centres, 100), UNIFORM_PERCENTILES) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_chi_square_hand_computed_and_an_unseen_category():
+    chi2, p, dof = chi_square_against_frequencies({"a": 30, "b": 70}, {"a": 500, "b": 500})
+    assert (chi2, dof) == (pytest.approx(16.0), 1) and p == pytest.approx(stats.chi2.sf(16, 1))
+    chi2_new, p_new, dof_new = chi_square_against_frequencies({"a": 50, "b": 45, "c": 5}, {"a": 500, "b": 500})
+    assert dof_new == 2 and p_new < 1e-6
+
+
+def test_jensen_shannon_bounds():
+    assert jensen_shannon_distance({"a": 5, "b": 5}, {"a": 50, "b": 50}) == pytest.approx(0.0, abs=1e-12)
+    assert jensen_shannon_distance({"a": 5}, {"b": 50}) == pytest.approx(1.0)
+
+
+def test_two_proportion_hand_computed():
+    """30/100 vs 20/100: pooled 0.25, z = 0.1 / sqrt(0.25 * 0.75 * 0.02) = 1.633, two-sided p = 0.1025."""
+    assert two_proportion_p(30, 100, 20, 100) == pytest.approx(2 * stats.norm.sf(0.1 / math.sqrt(0.25 * 0.75 * 0.02)))
+    assert two_proportion_p(30, 100, 20, 100) == pytest.approx(0.1025, abs=5e-4)
+
+
+def test_rate_above_is_the_one_sided_binomial():
+    assert rate_above(10, 100, 0.05) == pytest.approx(stats.binom.sf(9, 100, 0.05))
+    assert rate_above(0, 0, 0.05) == 1.0
