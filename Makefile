@@ -22,5 +22,17 @@ ui: $(STAMP)
 	test -f data/demo/standard/authorization.yaml || $(BIN)/assurance demo
 	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/.dagster_home} sh -c 'mkdir -p "$$DAGSTER_HOME" && $(BIN)/dagster dev -w workspace.yaml'
 
+# Benchmarks in their own venv: Evidently (the comparison) must never leak into the runtime one.
+BENCH := .venv-bench
+$(BENCH)/.installed: pyproject.toml
+	test -x $(BENCH)/bin/python || $(PYTHON) -m venv $(BENCH)
+	$(BENCH)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH)/bin/python -m pip install --quiet -e '.[bench]'
+	touch $(BENCH)/.installed
+
+bench: $(STAMP) $(BENCH)/.installed
+	$(BIN)/python benchmarks/cycle_scaling.py
+	$(BENCH)/bin/python benchmarks/drift_power.py
+
 clean:
-	rm -rf $(VENV) .dagster_home data/demo
+	rm -rf $(VENV) $(BENCH) .dagster_home data/demo

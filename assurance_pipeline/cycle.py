@@ -6,6 +6,7 @@ from pathlib import Path
 
 from assurance_pipeline.drift.cost import cost_findings
 from assurance_pipeline.drift.detectors import drift_findings
+from assurance_pipeline.drift.trend import outcome_trend_findings
 from assurance_pipeline.evidence.cycle_record import record_cycle
 from assurance_pipeline.evidence.cycle_result import cycle_result, point_rows
 from assurance_pipeline.evidence.ledger import Ledger
@@ -31,6 +32,7 @@ def gather_findings(
         *detect.ungoverned_change_findings(standard, population, points),
         *cost_findings(standard, population, baseline, points),
         *drift_findings(drift_tests or []),
+        *outcome_trend_findings(ledger, outcomes, baseline),
         *detect.unknown_point_findings(standard, population),
         *detect.overdue_findings(ledger, overdue_after_days),
     ]
@@ -43,7 +45,7 @@ def conclude(evidence_dir: Path, cycle_id: str, window: dict, standard_info: dic
     """Decide by the written rules, write the evidence pack, append the decision to the ledger."""
     points = point_rows(plan, validations)
     decision, reason = decide(standard_info["intact"], findings, points)
-    result = cycle_result(cycle_id, window, standard_info, decision, points, findings)
+    result = cycle_result(cycle_id, window, standard_info, decision, points, findings, outcomes)
     pack = {
         "sampling.json": {"plan": plan, "population": population, "selected": selected},
         "validation.json": validations,

@@ -20,8 +20,10 @@ def point_rows(plan: dict, validations: dict[str, dict]) -> list[dict]:
     return rows
 
 
-def cycle_result(cycle_id: str, window: dict, standard: dict, decision: str, points: list[dict], findings: list[Finding]) -> dict:
+def cycle_result(cycle_id: str, window: dict, standard: dict, decision: str, points: list[dict], findings: list[Finding],
+                 outcomes: list[dict] | None = None) -> dict:
     public = ("id", "decision_point", "kind", "severity", "summary", "statistic", "threshold")
+    kept = ("decision_point", "outcome_id", "title", "value", "sample_size")
     return {
         "cycle_id": cycle_id,
         "window": window,
@@ -29,4 +31,5 @@ def cycle_result(cycle_id: str, window: dict, standard: dict, decision: str, poi
         "standard": standard,
         "decision_points": points,
         "findings": [{k: f.to_dict()[k] for k in public} for f in findings],
+        "outcomes": [{k: o[k] for k in kept} for o in outcomes or []],  # aggregates, for trends across cycles
     }
