@@ -19,7 +19,7 @@ EXCEEDS = "exceeds"
 INCONCLUSIVE = "inconclusive"
 
 
-def _exact(x: float) -> Fraction:
+def exact_decimal(x: float) -> Fraction:
     """The decimal the caller wrote (0.07 -> 7/100), not the binary float."""
     return Fraction(Decimal(str(x)))
 
@@ -80,7 +80,7 @@ def attribute_sample_size(
         )
     _check_count("max_n", max_n, 1)
 
-    alpha, t, e = 1 - _exact(confidence), _exact(tolerable), _exact(expected)
+    alpha, t, e = 1 - exact_decimal(confidence), exact_decimal(tolerable), exact_decimal(expected)
     # P(X <= k) >= P(X = 0) = (1-t)^n, so the zero-deviation size bounds n from below;
     # the float estimate is lowered by 1 to absorb rounding. k changes with n, so the
     # condition is not monotone: scan every n upward from that bound.
@@ -116,7 +116,7 @@ def conclude(sample_size: int, deviations: int, confidence: float, tolerable: fl
     _check_count("sample_size", sample_size, 1)
     _check_open_unit("tolerable", tolerable)
     upper = upper_deviation_limit(sample_size, deviations, confidence)
-    if Fraction(deviations, sample_size) > _exact(tolerable):
+    if Fraction(deviations, sample_size) > exact_decimal(tolerable):
         return EXCEEDS
     return WITHIN_TOLERABLE if upper <= tolerable else INCONCLUSIVE
 
@@ -145,7 +145,7 @@ def evaluate(sample_size: int, deviations: int, confidence: float, tolerable: fl
     rate = deviations / sample_size if sample_size else 0.0
     if population is not None and sample_size == population:
         _check_open_unit("tolerable", tolerable)
-        conclusion = EXCEEDS if Fraction(deviations, max(sample_size, 1)) > _exact(tolerable) else WITHIN_TOLERABLE
+        conclusion = EXCEEDS if Fraction(deviations, max(sample_size, 1)) > exact_decimal(tolerable) else WITHIN_TOLERABLE
         return Evaluation(sample_size, deviations, rate, rate, tolerable, confidence, conclusion)
     return Evaluation(
         sample_size=sample_size,

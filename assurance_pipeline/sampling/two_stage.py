@@ -10,8 +10,9 @@ and the plan is the smallest n1 (then the smallest n2 <= n1) that keeps it at mo
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from decimal import Decimal
 from fractions import Fraction
+
+from assurance_pipeline.sampling.plans import exact_decimal
 
 ACCEPT_FIRST = 0  # deviations in stage 1 that accept
 REJECT_FROM = 2  # deviations in stage 1 that reject; exactly 1 extends
@@ -29,13 +30,9 @@ class TwoStagePlan:
         return asdict(self)
 
 
-def _exact(x: float) -> Fraction:
-    return Fraction(Decimal(str(x)))
-
-
 def acceptance_probability(first_stage: int, second_stage: int, rate: float | Fraction) -> Fraction:
     """Exact P(accept) of the two-stage plan when each decision deviates with probability `rate` (ISO 28596 structure)."""
-    p = rate if isinstance(rate, Fraction) else _exact(rate)
+    p = rate if isinstance(rate, Fraction) else exact_decimal(rate)
     q = 1 - p
     return q**first_stage + first_stage * p * q ** (first_stage - 1) * q**second_stage
 
@@ -44,7 +41,7 @@ def two_stage_plan(confidence: float, tolerable: float, max_n: int = 5000) -> Tw
     """The smallest n1, then smallest n2 <= n1, with P(accept | tolerable) <= 1 - confidence, in exact arithmetic."""
     if not 0 < confidence < 1 or not 0 < tolerable < 1:
         raise ValueError(f"confidence and tolerable must be between 0 and 1 (exclusive), got {confidence!r} and {tolerable!r}")
-    alpha, p = 1 - _exact(confidence), _exact(tolerable)
+    alpha, p = 1 - exact_decimal(confidence), exact_decimal(tolerable)
     for n1 in range(1, max_n + 1):
         if (1 - p) ** n1 > alpha:
             continue  # stage 1 alone already accepts too often

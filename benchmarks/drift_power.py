@@ -1,0 +1,187 @@
+"""Drift power benchmark: detection power and false-alarm rate, this project against Evidently's DataDriftPreset.
+
+Both see the same samples drawn from a go-live distribution and from graded shifts of it. This project
+compares each sample with its aggregate baseline (percentiles, frequencies, decision model) through the
+cycle's own detectors and Benjamini–Hochberg; Evidently (0.7, defaults) compares it with a raw reference of
+5,000 go-live rows and is counted as detecting when any column is flagged drifted (its most sensitive reading).
+
+Run in the bench venv (`make bench`, or `.venv-bench/bin/python benchmarks/drift_power.py --reps 50`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import time
+import warnings
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from assurance_pipeline.drift.baseline import compute_baseline
+from assurance_pipeline.drift.cost import cost_findings
+from assurance_pipeline.drift.detectors import drift_findings, override_tests, point_drift_tests
+from assurance_pipeline.sampling.population import ActorGroup, PopulationProfile
+from assurance_pipeline.sources.window import Window
+from assurance_pipeline.standard.models import DecisionPoint, Standard, StandardHeader
+
+POINT = DecisionPoint(
+    id="approval", title="t", meaning="m", authority="a", owner="o", risk_tier="high",
+    contract={"x": {"type": "float"}, "c": {"type": "string", "isin": ["a", "b", "c"]}, "flag": {"type": "boolean"},
+              "decision": {"type": "string", "isin": ["approve", "reject"]}},
+    decision_field="decision", input_fields=["x", "c", "flag"], cost={"budget_per_decision": 1.0},
+)
+STANDARD = Standard(header=StandardHeader(name="bench", version="1", owner="o"), decision_points={"approval": POINT})
+MONITORED = ["x", "c", "flag", "decision", "cost", "overridden"]  # what an input/output monitor is given
+INPUTS = ["x", "c", "flag"]  # what an input-only monitor is given
+
+# scenario -> (kind of drift, generator parameters)
+SCENARIOS = {
+    "stationary": ("none", {}),
+    "input shift 0.1 sd": ("input", {"shift": 2.0}),
+    "input shift 0.25 sd": ("input", {"shift": 5.0}),
+    "input shift 0.5 sd": ("input", {"shift": 10.0}),
+    "category mix shift (a 50%->40%)": ("input", {"mix": [0.4, 0.3, 0.3]}),
+    "behaviour change, inputs unchanged (mild)": ("behaviour", {"flip": (100, 110)}),
+    "behaviour change, inputs unchanged (strong)": ("behaviour", {"flip": (85, 110)}),
+    "cost creep +20%": ("cost", {"cost": 0.06}),
+    "cost creep +60%": ("cost", {"cost": 0.08}),
+    "override creep 5%->10%": ("override", {"override": 0.10}),
+    "override creep 5%->20%": ("override", {"override": 0.20}),
+}
+
+
+def decisions(rng: np.random.Generator, n: int, shift: float = 0.0, mix=(0.5, 0.3, 0.2), flip=None, cost: float = 0.05,
+              override: float = 0.05) -> pd.DataFrame:
+    x = rng.normal(100 + shift, 20, n)
+    c = rng.choice(["a", "b", "c"], n, p=list(mix))
+    flag = rng.random(n) < 0.3
+    approve = (x < 110) & ~flag
+    if flip:
+        approve &= ~((x > flip[0]) & (x < flip[1]))
+    approve ^= rng.random(n) < 0.03
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    return pd.DataFrame({
+        "decision_id": [f"D{i}" for i in range(n)], "decision_point": "approval",
+        "decided_at": [start + dt.timedelta(minutes=i) for i in range(n)], "actor_type": "agent", "actor_id": "bot",
+        "actor_version": "1", "reviewed_by": None, "overridden": rng.random(n) < override,
+        "cost": rng.gamma(4.0, cost / 4.0, n), "x": x, "c": c, "flag": flag,
+        "decision": np.where(approve, "approve", "reject"),
+    })
+
+
+def to_arrow(frame: pd.DataFrame) -> pa.Table:
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    return table.set_column(table.schema.get_field_index("decided_at"), "decided_at",
+                            table.column("decided_at").cast(pa.timestamp("us", tz="UTC")))
+
+
+def golive_baseline(rng: np.random.Generator) -> dict:
+    con = duckdb.connect()
+    con.register("golive", to_arrow(decisions(rng, 20_000)))
+    con.execute("CREATE VIEW decisions AS SELECT * FROM golive")
+    return compute_baseline(con, STANDARD, Window.parse("2026-01-01", "2026-12-31"))
+
+
+def ours(baseline: dict, sample: pd.DataFrame) -> bool:
+    """The cycle's detectors on one sample: drift tests with BH and floors, override and cost against baseline."""
+    con = duckdb.connect()
+    con.register("drawn", to_arrow(sample))
+    con.execute("CREATE TABLE sample AS SELECT * FROM drawn")
+    profile = PopulationProfile([ActorGroup("approval", "agent", "bot", "1", len(sample), len(sample), float(sample.cost.sum()),
+                                            len(sample), int(sample.overridden.sum()))])
+    tests = [t.to_dict() for t in [*point_drift_tests(con, POINT, baseline["points"]["approval"]), *override_tests(profile, baseline, ["approval"])]]
+    found = drift_findings(tests) + [f for f in cost_findings(STANDARD, profile, baseline, ["approval"]) if f.details["against"] == "baseline"]
+    return bool(found)
+
+
+def _evidently(reference: pd.DataFrame, sample: pd.DataFrame, **preset_options) -> list[dict]:
+    """One Evidently DataDriftPreset report of the monitored columns; its metrics."""
+    from evidently import DataDefinition, Dataset, Report
+    from evidently.presets import DataDriftPreset
+
+    definition = DataDefinition(numerical_columns=["x", "cost"], categorical_columns=["c", "flag", "decision", "overridden"])
+
+    def as_data(frame: pd.DataFrame) -> Dataset:
+        return Dataset.from_pandas(frame[MONITORED].astype({"flag": str, "overridden": str}), data_definition=definition)
+
+    return Report([DataDriftPreset(**preset_options)]).run(current_data=as_data(sample), reference_data=as_data(reference)).dict()["metrics"]
+
+
+def evidently_p_values(reference: pd.DataFrame, sample: pd.DataFrame) -> dict[str, float]:
+    """Evidently's per-column drift p-values (KS for numbers, chi-square for categories)."""
+    metrics = _evidently(reference, sample, num_method="ks", cat_method="chisquare", num_threshold=0.05, cat_threshold=0.05)
+    return {m["config"]["column"]: float(m["value"]) for m in metrics if m["metric_name"].startswith("ValueDrift")}
+
+
+def evidently_default_flags(reference: pd.DataFrame, sample: pd.DataFrame) -> bool:
+    """Evidently's defaults with this reference (normed Wasserstein / Jensen-Shannon >= 0.1): any column flagged."""
+    metrics = _evidently(reference, sample)
+    return next(m for m in metrics if m["metric_name"].startswith("DriftedColumnsCount"))["value"]["count"] > 0
+
+
+def peak_memory_mib(method: str, n: int, reps: int = 20) -> float:
+    """Peak resident memory of a fresh process that builds its baseline or reference and checks `reps` samples."""
+    import resource
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np; sys.path.insert(0, 'benchmarks'); import drift_power as b;"
+        "rng = np.random.default_rng(1); base = b.golive_baseline(rng); ref = b.decisions(rng, 5000);"
+        f"[(b.ours(base, s) if '{method}' == 'ours' else b.evidently_p_values(ref, s)) for s in [b.decisions(rng, {n}) for _ in range({reps})]]"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 300, 1000])
+    parser.add_argument("--reps", type=int, default=40)
+    parser.add_argument("--far", type=float, default=0.05, help="false-alarm rate Evidently is calibrated to")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    rng = np.random.default_rng(2026)
+    baseline, reference = golive_baseline(rng), decisions(rng, 5_000)
+    rows, seconds = [], {"ours": [], "evidently": []}
+    for n in args.sizes:
+        calibrated = None
+        for name, (_, params) in SCENARIOS.items():
+            hits = {"ours": 0, "any_p05": 0, "dataset": 0, "calibrated": 0, "inputs_only": 0}
+            min_p = []
+            for _ in range(args.reps):
+                sample = decisions(rng, n, **params)
+                start = time.perf_counter()
+                hits["ours"] += ours(baseline, sample)
+                seconds["ours"].append(time.perf_counter() - start)
+                start = time.perf_counter()
+                p = evidently_p_values(reference, sample)
+                seconds["evidently"].append(time.perf_counter() - start)
+                min_p.append(min(p.values()))
+                hits["any_p05"] += min(p.values()) < 0.05
+                hits["dataset"] += sum(v < 0.05 for v in p.values()) >= 0.5 * len(p)
+                hits["inputs_only"] += min(p[c] for c in INPUTS) < 0.05 / len(INPUTS)  # Bonferroni over the inputs
+                if calibrated is not None:
+                    hits["calibrated"] += min(p.values()) < calibrated
+            if calibrated is None:  # stationary comes first: the threshold that gives Evidently a false-alarm rate of --far
+                calibrated = float(np.quantile(min_p, args.far))
+                hits["calibrated"] = sum(v < calibrated for v in min_p)
+            rows.append((name, n, *(hits[k] / args.reps for k in ("ours", "calibrated", "any_p05", "dataset", "inputs_only"))))
+            print(f"{name} n={n}: {rows[-1][2:]}", flush=True)
+    defaults = {n: np.mean([evidently_default_flags(reference, decisions(rng, n)) for _ in range(20)]) for n in args.sizes}
+    print("\n| scenario | n | this project | Evidently, equal false-alarm rate | Evidently, any column p < 0.05 | Evidently, dataset drift |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, n, *rates in rows:
+        print(f"| {name} | {n} | " + " | ".join(f"{r:.0%}" for r in rates) + " |")
+    print("\nEvidently's defaults (distance tests, any column flagged) on stationary samples: "
+          + ", ".join(f"n={n}: {v:.0%}" for n, v in defaults.items()))
+    print(f"mean seconds per sample: this project {np.mean(seconds['ours']):.3f}, Evidently {np.mean(seconds['evidently']):.3f}")
+    print(f"peak memory (process, 20 samples of 1000): this project {peak_memory_mib('ours', 1000):.0f} MiB, "
+          f"Evidently {peak_memory_mib('evidently', 1000):.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
