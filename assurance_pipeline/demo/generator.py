@@ -32,10 +32,13 @@ production quietly drifts away from what was authorized (see ``INJECTED_PROBLEMS
 3. an ungoverned change: from mid-May a ``4.3-beta`` of the refund agent, never registered in the
    standard, executes about 15% of refunds;
 4. a decision nobody governs: in June 25 ``loan_waiver`` decisions appear, a decision point the
-   standard does not know.
+   standard does not know;
+5. behaviour drift: the vendor-onboarding agent starts approving vendors it used to send back for
+   documents. No DCT condition is broken (screening passed, bank details verified, no high-risk
+   country), so only the comparison with the go-live decision rules can see it.
 
-Vendor onboarding and access provisioning stay clean throughout, so a cycle over the drift period
-should flag exactly the first three points' problems and the unknown decision point.
+Access provisioning stays clean throughout, and vendor onboarding breaks no condition, so a cycle over
+the drift period flags the first three points' problems, the unknown decision point and the decision drift.
 
 Generation is deterministic: the same ``rows`` and ``seed`` give byte-identical files.
 """
@@ -93,6 +96,9 @@ INJECTED_PROBLEMS: list[str] = [
     "refund_decision ungoverned change: from 2026-05-15 refund-agent version 4.3-beta, not registered "
     "in the standard, executes ~15% of refunds",
     "unknown decision point: 25 'loan_waiver' decisions in June 2026 that the standard does not govern",
+    "vendor_onboarding behaviour drift: from 2026-05-01 the agent approves vendors it used to send back for "
+    "documents, with screening passed and bank details verified; every condition holds, the go-live decision "
+    "rules disagree",
 ]
 
 
@@ -752,6 +758,13 @@ def _vendor_onboarding(rng: np.random.Generator, cols: _Columns, idx: np.ndarray
     bank_ok &= ~(approve & agent & (rng.random(m) < 0.0015))  # rare baseline-level deviation
     cols.put("bank_details_verified", idx, bank_ok)
     cols.put("documents_complete", idx, approve | (~docs & (rng.random(m) < 0.6)))
+    # Injected problem (e), behaviour drift: from May the agent approves vendors it used to send back for
+    # documents or reject, wherever screening passed and the country is not high-risk (it verifies their bank
+    # details first). Every condition still holds; only the go-live decision rules disagree.
+    drifted = agent & (t >= _us(DRIFT_FROM)) & (screening == "passed") & (risk != "high") & ~approve
+    action = np.where(drifted, "approve", action).astype(object)
+    cols.put("onboarding_action", idx, action)
+    cols.put("bank_details_verified", idx, bank_ok | drifted)
     reviewed = agent & ((approve & (risk == "high")) | (rng.random(m) < 0.1))
     cols.put("reviewed_by", idx, _pick(rng, PROCUREMENT_CLERKS, m), reviewed)
     cols.put("overridden", idx, reviewed & (rng.random(m) < 0.08), agent)

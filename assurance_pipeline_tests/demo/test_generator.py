@@ -301,3 +301,15 @@ def test_unknown_decision_point_in_june(con) -> None:
 def test_too_few_rows_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         write_demo(tmp_path, rows=10)
+
+
+def test_vendor_behaviour_drift_only_in_the_drift_period(demo: DemoPaths, con) -> None:
+    """(e) From May the agent approves vendors with incomplete documents, which it never did at go-live."""
+    approvals_without_documents = (
+        "SELECT count(*) FILTER (WHERE onboarding_action = 'approve' AND NOT documents_complete) / count(*) "
+        "FROM d WHERE decision_point = 'vendor_onboarding' AND actor_type = 'agent' AND "
+    )
+    assert _one(con, approvals_without_documents + _golive(demo)) == 0
+    assert _one(con, approvals_without_documents + _drift(demo)) > 0.05
+    approve_share = "SELECT avg(CASE WHEN onboarding_action = 'approve' THEN 1.0 ELSE 0.0 END) FROM d WHERE decision_point = 'vendor_onboarding' AND "
+    assert _one(con, approve_share + _drift(demo)) - _one(con, approve_share + _golive(demo)) > 0.10
