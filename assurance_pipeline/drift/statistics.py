@@ -26,6 +26,17 @@ def ks_against_percentiles(sample: np.ndarray, percentiles: list[float]) -> tupl
     return float(result.statistic), float(result.pvalue)
 
 
+def wasserstein_in_sd(sample: np.ndarray, percentiles: list[float], sd: float) -> float:
+    """Wasserstein-1 distance between the sample and the baseline, in baseline standard deviations: the mean
+    absolute gap between their quantile functions over the 1st..99th percentiles (Villani 2009, *Optimal
+    Transport*, remark 2.19: W1 = the integral of |F^-1 - G^-1|). 0.1 reads 'moved by a tenth of an SD'."""
+    if not sd or sd <= 0:
+        return 0.0
+    levels = np.linspace(0.01, 0.99, len(percentiles))
+    gaps = np.abs(np.quantile(np.asarray(sample, dtype=float), levels) - np.asarray(percentiles, dtype=float))
+    return float(gaps.mean() / sd)
+
+
 def population_stability_index(sample: np.ndarray, percentiles: list[float], bins: int = 10) -> float:
     """PSI over the baseline's deciles: sum (a - e) ln(a / e), e = 1/bins, a = the sample's share per decile bin
     (Siddiqi 2006, *Credit Risk Scorecards*, ch. 8; 0.1 is the customary 'moderate shift' floor)."""

@@ -14,6 +14,7 @@ from assurance_pipeline.drift.statistics import (
     population_stability_index,
     rate_above,
     two_proportion_p,
+    wasserstein_in_sd,
 )
 
 NORMAL_PERCENTILES = [float(stats.norm.ppf(k / 100)) for k in range(1, 100)]
@@ -72,3 +73,12 @@ def test_two_proportion_hand_computed():
 def test_rate_above_is_the_one_sided_binomial():
     assert rate_above(10, 100, 0.05) == pytest.approx(stats.binom.sf(9, 100, 0.05))
     assert rate_above(0, 0, 0.05) == 1.0
+
+
+def test_wasserstein_in_sd_reads_a_shift_in_standard_deviations():
+    """A large normal sample is about 0 sd from its own percentiles, about 0.5 sd once shifted by half an sd,
+    and the distance is in units of the baseline's sd whatever the scale."""
+    sample = np.random.default_rng(8).normal(size=50_000)
+    assert wasserstein_in_sd(sample, NORMAL_PERCENTILES, 1.0) == pytest.approx(0.0, abs=0.02)
+    assert wasserstein_in_sd(sample + 0.5, NORMAL_PERCENTILES, 1.0) == pytest.approx(0.5, abs=0.02)
+    assert wasserstein_in_sd(3 * sample + 7, [3 * p + 7 for p in NORMAL_PERCENTILES], 3.0) == pytest.approx(0.0, abs=0.02)
