@@ -37,17 +37,6 @@ def wasserstein_in_sd(sample: np.ndarray, percentiles: list[float], sd: float) -
     return float(gaps.mean() / sd)
 
 
-def population_stability_index(sample: np.ndarray, percentiles: list[float], bins: int = 10) -> float:
-    """PSI over the baseline's deciles: sum (a - e) ln(a / e), e = 1/bins, a = the sample's share per decile bin
-    (Siddiqi 2006, *Credit Risk Scorecards*, ch. 8; 0.1 is the customary 'moderate shift' floor)."""
-    grid = np.asarray(percentiles, dtype=float)
-    edges = np.unique(grid[[int(len(grid) * k / bins) - 1 for k in range(1, bins)]])
-    counts = np.bincount(np.searchsorted(edges, np.asarray(sample, dtype=float), side="right"), minlength=len(edges) + 1)
-    actual = _smoothed(counts)
-    expected = np.full(len(actual), 1.0 / len(actual))
-    return float(np.sum((actual - expected) * np.log(actual / expected)))
-
-
 def chi_square_against_frequencies(counts: dict[str, int], baseline: dict[str, int]) -> tuple[float, float, int]:
     """Pearson's chi-square goodness of fit of the sample's category counts to the baseline's shares
     (Pearson 1900; scipy.stats.chisquare). A category unseen at baseline gets a half count there. (chi2, p, dof)."""
@@ -101,9 +90,3 @@ def benjamini_hochberg(p_values: list[float], q: float = 0.05) -> list[bool]:
             cutoff = rank
     rejected = set(order[:cutoff])
     return [i in rejected for i in range(m)]
-
-
-def _smoothed(counts: np.ndarray) -> np.ndarray:
-    """Shares with a half count in empty bins, so the logarithm of PSI stays finite."""
-    adjusted = counts.astype(float) + np.where(counts == 0, 0.5, 0.0)
-    return adjusted / adjusted.sum()

@@ -11,14 +11,12 @@ from assurance_pipeline.drift.statistics import (
     chi_square_against_frequencies,
     jensen_shannon_distance,
     ks_against_percentiles,
-    population_stability_index,
     rate_above,
     two_proportion_p,
     wasserstein_in_sd,
 )
 
 NORMAL_PERCENTILES = [float(stats.norm.ppf(k / 100)) for k in range(1, 100)]
-UNIFORM_PERCENTILES = [k / 100 for k in range(1, 100)]
 
 
 def test_benjamini_hochberg_on_the_papers_example():
@@ -42,14 +40,6 @@ def test_ks_against_percentiles_matches_the_exact_cdf_and_finds_a_shift():
     assert d == pytest.approx(exact.statistic, abs=0.01) and p > 0.01
     d_shift, p_shift = ks_against_percentiles(same + 0.5, NORMAL_PERCENTILES)
     assert d_shift > 0.15 and p_shift < 1e-6
-
-
-def test_psi_hand_computed():
-    """Decile shares alternating 15% / 5%: PSI = 5 (0.05 ln 1.5) + 5 (0.05 ln 2) = 0.2747."""
-    centres = [k / 10 + 0.05 for k in range(10)]
-    sample = np.concatenate([np.full(150 if k % 2 == 0 else 50, c) for k, c in enumerate(centres)])
-    assert population_stability_index(sample, UNIFORM_PERCENTILES) == pytest.approx(5 * 0.05 * (math.log(1.5) + math.log(2)), rel=1e-9)
-    assert population_stability_index(np.repeat(centres, 100), UNIFORM_PERCENTILES) == pytest.approx(0.0, abs=1e-12)
 
 
 def test_chi_square_hand_computed_and_an_unseen_category():
