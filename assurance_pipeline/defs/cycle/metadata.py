@@ -29,9 +29,11 @@ def standard_metadata(value: dict) -> dict:
 
 def plan_metadata(plan: SamplingPlan) -> dict:
     rows = [[p.decision_point, p.risk_tier, f"{p.confidence:.0%}", f"{p.tolerable_deviation_rate:.0%}", p.population,
-             p.planned_sample_size, p.sample_size] for p in plan.points]
+             p.planned_sample_size, p.sample_size, f"two-stage, stage {p.stage}" if p.two_stage else "single",
+             p.intensity + (f": {p.expansion_reason}" if p.expansion_reason else "")] for p in plan.points]
+    header = ["decision point", "tier", "confidence", "tolerable", "population", "planned", "sample", "plan", "intensity"]
     return {
-        "plan": dg.MetadataValue.md(_table(["decision point", "tier", "confidence", "tolerable", "population", "planned", "sample"], rows)),
+        "plan": dg.MetadataValue.md(_table(header, rows)),
         "population": sum(p.population for p in plan.points),
         "sample_size": sum(p.sample_size for p in plan.points),
         "seed_sha256": plan.seed_sha256,
