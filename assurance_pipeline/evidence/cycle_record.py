@@ -26,7 +26,8 @@ def record_cycle(evidence_dir: Path, result: dict, reason: str, pack_files: dict
 
 
 def recorded_sampling(cycle_id: str, evidence_dir: Path) -> dict:
-    """The cycle's sampling evidence, checked against the hash the ledger sealed it with."""
+    """The cycle's sampling evidence, checked against the hash the ledger sealed it with, with the window and
+    per-point results its ledger entry recorded."""
     entries = Ledger(evidence_dir).find("cycle_decision", cycle_id=cycle_id)
     if not entries:
         raise AssuranceError(f"cycle {cycle_id} is not in the evidence ledger of {evidence_dir}")
@@ -37,4 +38,4 @@ def recorded_sampling(cycle_id: str, evidence_dir: Path) -> dict:
     text = path.read_text(encoding="utf-8") if path.is_file() else ""
     if sha256_hex(text) != body["pack_sha256"]["sampling.json"]:
         raise AssuranceError(f"{path}: missing or not the file the ledger sealed; run `assurance verify`")
-    return {**json.loads(text), "window": body["window"]}
+    return {**json.loads(text), "window": body["window"], "decision_points": body["decision_points"]}

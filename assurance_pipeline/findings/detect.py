@@ -84,11 +84,11 @@ def outcome_findings(standard: Standard, outcomes: list[dict]) -> list[Finding]:
     return findings
 
 
-def ungoverned_change_findings(standard: Standard, population: PopulationProfile, points: list[str] | None = None) -> list[Finding]:
+def ungoverned_change_findings(standard: Standard, population: PopulationProfile, points: list[str]) -> list[Finding]:
     """Decisions executed by an actor, actor type or version the standard does not register (at the cycle's points)."""
     unregistered: dict[tuple, int] = {}
     for g in population.groups:
-        if g.decision_point not in standard.decision_points or (points is not None and g.decision_point not in points):
+        if g.decision_point not in points:  # the cycle's points, all of them decision points of the standard
             continue
         actor = standard.header.actor(g.actor_id or "")
         reason = _unregistered_reason(actor, g.actor_type, g.actor_version)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_args
 
 from assurance_pipeline.errors import AssuranceError
 from assurance_pipeline.evidence.cycle_record import recorded_sampling
-from assurance_pipeline.evidence.ledger import Ledger
 from assurance_pipeline.sampling.cycle_plan import new_seed
 from assurance_pipeline.sources.window import Window
-from assurance_pipeline.standard.models import Standard
+from assurance_pipeline.standard.models import Standard, TierName
 
-TIERS = ("critical", "high", "routine")
+TIERS = get_args(TierName)
 
 
 def cycle_scope(
@@ -26,17 +26,17 @@ def cycle_scope(
     if unknown_points:
         raise AssuranceError(f"decision_points: {unknown_points[0]!r} is not a decision point of the standard")
     if follow_up_of:
-        return _second_stage(standard, follow_up_of, points, evidence_dir)
+        return _second_stage(follow_up_of, points, evidence_dir)
     in_scope = [p.id for p in standard.points_in_tiers(tiers) if not points or p.id in points]
     window = Window.parse(window_from, window_to)
     return {"window": window.to_dict(), "risk_tiers": tiers, "decision_points": in_scope, "seed": seed or new_seed(), "follow_up": None}
 
 
-def _second_stage(standard: Standard, cycle_id: str, points: list[str], evidence_dir: Path) -> dict:
+def _second_stage(cycle_id: str, points: list[str], evidence_dir: Path) -> dict:
     """The first stage's window, seed and intensity, for its points that ended "extend" (or the ones named)."""
     recorded = recorded_sampling(cycle_id, evidence_dir)
     first = {p["decision_point"]: p for p in recorded["plan"]["points"]}
-    extended = [row["id"] for row in _decision_points(cycle_id, evidence_dir) if row.get("conclusion") == "extend"]
+    extended = [row["id"] for row in recorded["decision_points"] if row.get("conclusion") == "extend"]
     chosen = points or extended
     not_extended = sorted(set(chosen) - set(extended))
     if not chosen or not_extended:
@@ -45,7 +45,3 @@ def _second_stage(standard: Standard, cycle_id: str, points: list[str], evidence
         "window": recorded["window"], "risk_tiers": [], "decision_points": chosen, "seed": recorded["plan"]["seed"],
         "follow_up": {"of": cycle_id, "heightened": {p: first[p]["expansion_reason"] for p in chosen if first[p].get("intensity") == "heightened"}},
     }
-
-
-def _decision_points(cycle_id: str, evidence_dir: Path) -> list[dict]:
-    return Ledger(evidence_dir).find("cycle_decision", cycle_id=cycle_id)[-1].body["decision_points"]

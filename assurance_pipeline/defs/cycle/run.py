@@ -22,7 +22,7 @@ from assurance_pipeline.workspace import transient_workspace
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
-def check_inputs(standard_dir: Path, source: str, evidence_dir: Path, window: Window) -> None:
+def check_inputs(standard_dir: Path, source: str, evidence_dir: Path) -> None:
     """Refuse bad input before the run starts, so a mistake never leaves half a cycle in the ledger."""
     load_standard(standard_dir)
     with transient_workspace() as con:
@@ -38,8 +38,8 @@ def run_cycle(
     follow_up_of: str | None = None, points: list[str] | None = None,
 ) -> dict:
     """Materialize the cycle; return its recorded result (CONTRACT section 4) or raise the step's user error."""
-    window = Window.parse(window_from, window_to)
-    check_inputs(standard_dir, source, evidence_dir, window)
+    window = Window.parse(window_from, window_to)  # a bad date is refused here, before anything runs
+    check_inputs(standard_dir, source, evidence_dir)
     resources = cycle_resources(standard_dir, source, evidence_dir)
     if instance is None and not os.environ.get("DAGSTER_HOME"):
         resources["io_manager"] = dg.mem_io_manager  # no DAGSTER_HOME: keep nothing of the run on disk
