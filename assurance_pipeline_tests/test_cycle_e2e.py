@@ -153,6 +153,8 @@ def test_outcome_metric_over_the_whole_population_is_out_of_range(planted: Cycle
     [finding] = by_kind(planted.decision["findings"])[("outcome", HIGH)]
     assert finding["statistic"] == pytest.approx(10 / 40)  # every fourth refund reopened, all 40 tested
     assert finding["threshold"] == 0.10
+    [details] = [f["details"] for f in by_kind(planted.output("findings"))[("outcome", HIGH)]]
+    assert details["effect"] == pytest.approx(10 / 40 - 0.10) and details["sample_size"] == 40
     [outcome] = planted.output("outcome_evidence")
     assert (outcome["outcome_id"], outcome["sample_size"], outcome["within_expectation"]) == ("RF-OE-1", 40, False)
 
@@ -169,6 +171,10 @@ def test_cost_over_budget_and_over_the_golive_baseline(planted: Cycle):
     assert budget["statistic"] == pytest.approx(DRIFTED_COST) and budget["threshold"] == pytest.approx(BUDGET)
     assert baseline["statistic"] == pytest.approx(DRIFTED_COST) and baseline["threshold"] == pytest.approx(GOLIVE_COST * 1.25)
     assert "budget" in budget["summary"] and "baseline" in baseline["summary"]
+    details = {f["details"]["against"]: f["details"] for f in by_kind(planted.output("findings"))[("cost", CRITICAL)]}
+    assert details["budget"]["effect"] == pytest.approx(DRIFTED_COST / BUDGET - 1)
+    assert details["baseline"]["effect"] == pytest.approx(DRIFTED_COST / GOLIVE_COST - 1)
+    assert details["budget"]["sample_size"] == details["baseline"]["sample_size"] == planted.points()[CRITICAL]["population"]
 
 
 def test_decisions_at_an_unknown_point_are_counted_not_dropped(planted: Cycle):

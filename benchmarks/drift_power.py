@@ -149,6 +149,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 300, 1000])
     parser.add_argument("--reps", type=int, default=40)
+    parser.add_argument("--null-reps", type=int, default=200, help="stationary samples per size (they calibrate Evidently)")
     parser.add_argument("--far", type=float, default=0.05, help="false-alarm rate Evidently is calibrated to")
     parser.add_argument("--scenarios", nargs="+", default=list(SCENARIOS), help="a subset (stationary always runs first)")
     args = parser.parse_args()
@@ -160,8 +161,8 @@ def main() -> None:
         calibrated = None
         for name, (_, params) in [(s, SCENARIOS[s]) for s in ["stationary", *[s for s in args.scenarios if s != "stationary"]]]:
             hits = {"ours": 0, "any_p05": 0, "dataset": 0, "calibrated": 0, "inputs_only": 0}
-            min_p = []
-            for _ in range(args.reps):
+            min_p, reps = [], args.null_reps if name == "stationary" else args.reps
+            for _ in range(reps):
                 sample = decisions(rng, n, **params)
                 start = time.perf_counter()
                 hits["ours"] += ours(baseline, sample)
@@ -178,13 +179,13 @@ def main() -> None:
             if calibrated is None:  # stationary comes first: the threshold that gives Evidently a false-alarm rate of --far
                 calibrated = float(np.quantile(min_p, args.far))
                 hits["calibrated"] = sum(v < calibrated for v in min_p)
-            rows.append((name, n, *(hits[k] / args.reps for k in ("ours", "calibrated", "any_p05", "dataset", "inputs_only"))))
-            print(f"{name} n={n}: {rows[-1][2:]}", flush=True)
+            rows.append((name, n, reps, *(hits[k] / reps for k in ("ours", "calibrated", "any_p05", "dataset", "inputs_only"))))
+            print(f"{name} n={n}: {rows[-1][3:]}", flush=True)
     defaults = {n: np.mean([evidently_default_flags(reference, decisions(rng, n)) for _ in range(20)]) for n in args.sizes}
-    print("\n| scenario | n | this project | Evidently, equal false-alarm rate | Evidently, any column p < 0.05 | Evidently, dataset drift | Evidently, inputs only |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for name, n, *rates in rows:
-        print(f"| {name} | {n} | " + " | ".join(f"{r:.0%}" for r in rates) + " |")
+    print("\n| scenario | n | samples | this project | Evidently, equal false-alarm rate | Evidently, any column p < 0.05 | Evidently, dataset drift | Evidently, inputs only |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name, n, reps, *rates in rows:
+        print(f"| {name} | {n} | {reps} | " + " | ".join(f"{r:.0%}" for r in rates) + " |")
     print("\nEvidently's defaults (distance tests, any column flagged) on stationary samples: "
           + ", ".join(f"n={n}: {v:.0%}" for n, v in defaults.items()))
     print(f"mean seconds per sample: this project {np.mean(seconds['ours']):.3f}, Evidently {np.mean(seconds['evidently']):.3f}")

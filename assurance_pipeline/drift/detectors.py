@@ -2,7 +2,7 @@
 
 A test becomes a finding only when it is significant with the false discovery rate of all the cycle's
 drift tests held at FDR (Benjamini–Hochberg) AND its effect size clears a floor, so a tiny shift in a
-large sample is not a finding. Numbers: Kolmogorov–Smirnov, effect the Wasserstein distance in go-live
+large sample is not a finding. Numbers: Cramér–von Mises, effect the Wasserstein distance in go-live
 standard deviations; categories and flags: chi-square, effect Jensen–Shannon distance; decisions: disagreement with the go-live decision model
 (one-sided binomial), effect the rise in disagreement; overrides: two-proportion z-test, effect the rise.
 """
@@ -26,7 +26,7 @@ from assurance_pipeline.validation.point_rows import point_rows_sql
 
 FDR = 0.05
 WASSERSTEIN_FLOOR = 0.10  # in go-live standard deviations
-JS_FLOOR = 0.10
+JS_FLOOR = 0.05  # base 2: a 50/50 mix moving 5 points is about 0.04, 10 points about 0.085
 DISAGREEMENT_FLOOR = 0.05
 OVERRIDE_FLOOR = 0.05
 MIN_VALUES = 20  # fewer values than this in a sample: no test (it could not see anything)
@@ -79,10 +79,10 @@ def _column_test(kind: str, point_id: str, name: str, column: ContractColumn, va
         return None
     if profile.get("percentiles"):
         sample = values.astype(float).to_numpy()
-        d, p = st.ks_against_percentiles(sample, profile["percentiles"])
+        w2, p = st.cramer_von_mises_against_percentiles(sample, profile["percentiles"])
         distance = st.wasserstein_in_sd(sample, profile["percentiles"], profile.get("std") or 0.0)
         moved = f"{name} moved (median {np.median(sample):.4g}, go-live {profile['percentiles'][49]:.4g})"
-        return DriftTest(kind, point_id, name, "kolmogorov_smirnov", d, p, "wasserstein_sd", distance, WASSERSTEIN_FLOOR, len(sample), moved)
+        return DriftTest(kind, point_id, name, "cramer_von_mises", w2, p, "wasserstein_sd", distance, WASSERSTEIN_FLOOR, len(sample), moved)
     if profile.get("frequencies"):
         counts = values.map(_category).value_counts().to_dict()
         chi2, p, _ = st.chi_square_against_frequencies(counts, profile["frequencies"])

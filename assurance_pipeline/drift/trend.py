@@ -67,11 +67,14 @@ def outcome_trend_findings(ledger: Ledger, outcomes: list[dict], baseline: dict 
             continue
         result = cusum(series, target, sigma)
         if result.statistic > CUSUM_H:
+            shift = (o["value"] - target) / sigma
             findings.append(Finding(
                 "outcome", "medium",
                 f"{o['decision_point']}: {o['outcome_id']} ({o['title']}) has drifted {result.direction} over the last "
-                f"{len(series)} cycles (CUSUM {result.statistic:.1f} sigma > {CUSUM_H:g}; go-live {target:.4g}, now {o['value']:.4g})",
+                f"{len(series)} cycles (CUSUM {result.statistic:.1f} sigma > {CUSUM_H:g}; go-live {target:.4g}, now {o['value']:.4g}, "
+                f"{shift:+.1f} sigma)",
                 o["decision_point"], statistic=result.statistic, threshold=CUSUM_H,
-                details={"series": series, "target": target, "sigma": sigma, "method": "two-sided tabular CUSUM, k=0.5, h=5"},
+                details={"series": series, "target": target, "sigma": sigma, "method": "two-sided tabular CUSUM, k=0.5, h=5",
+                         "effect_name": "shift_in_sigma", "effect": shift, "sample_size": len(series)},
             ))
     return findings

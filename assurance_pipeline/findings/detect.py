@@ -75,11 +75,13 @@ def outcome_findings(standard: Standard, outcomes: list[dict]) -> list[Finding]:
         tier = standard.decision_points[oe["decision_point"]].risk_tier
         bound = oe["expect_max"] if oe["expect_max"] is not None and (oe["value"] is None or oe["value"] > oe["expect_max"]) else oe["expect_min"]
         expect = " and ".join(f"{k} {v:g}" for k, v in (("min", oe["expect_min"]), ("max", oe["expect_max"])) if v is not None)
-        value = "could not be computed" if oe["value"] is None else f"is {oe['value']:.4g}"
+        beyond = None if oe["value"] is None or bound is None else abs(oe["value"] - bound)
+        value = "could not be computed" if beyond is None else f"is {oe['value']:.4g}, {beyond:.4g} beyond the bound,"
         findings.append(Finding(
             "outcome", "medium" if tier == "routine" else "high",
             f"{oe['decision_point']}: {oe['outcome_id']} ({oe['title']}) {value} over {oe['sample_size']} sampled decisions, expected {expect}",
-            oe["decision_point"], statistic=oe["value"], threshold=bound, details={"outcome": oe},
+            oe["decision_point"], statistic=oe["value"], threshold=bound,
+            details={"outcome": oe, "effect_name": "beyond_bound", "effect": beyond, "sample_size": oe["sample_size"]},
         ))
     return findings
 

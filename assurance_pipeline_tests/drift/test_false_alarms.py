@@ -21,7 +21,7 @@ POINT = DecisionPoint(
 )
 STANDARD = Standard(header=StandardHeader(name="s", version="1", owner="o"), decision_points={"approval": POINT})
 SAMPLE_SIZE = 150
-CYCLES = 200
+CYCLES = 1000
 
 
 def _decisions(rng: np.random.Generator, n: int, shift: float = 0.0, behaviour_change: bool = False) -> pa.Table:

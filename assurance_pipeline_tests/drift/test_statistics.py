@@ -4,13 +4,13 @@ import math
 
 import numpy as np
 import pytest
-from scipy import stats
+from scipy import optimize, stats
 
 from assurance_pipeline.drift.statistics import (
     benjamini_hochberg,
     chi_square_against_frequencies,
+    cramer_von_mises_against_percentiles,
     jensen_shannon_distance,
-    ks_against_percentiles,
     rate_above,
     two_proportion_p,
     wasserstein_in_sd,
@@ -32,14 +32,40 @@ def test_benjamini_hochberg_order_does_not_matter_and_empty_is_empty():
     assert benjamini_hochberg([]) == []
 
 
-def test_ks_against_percentiles_matches_the_exact_cdf_and_finds_a_shift():
+UNIFORM_PERCENTILES = [k / 100 for k in range(1, 100)]
+
+
+def _cvm_by_hand(u: np.ndarray) -> float:
+    """W² = 1/(12n) + sum((u_(i) - (2i - 1)/(2n))²) (Anderson 1962, eq. 1.3), u the CDF at the sorted sample."""
+    n = len(u)
+    return 1 / (12 * n) + float(np.sum((np.sort(u) - (2 * np.arange(1, n + 1) - 1) / (2 * n)) ** 2))
+
+
+def test_cramer_von_mises_statistic_by_hand_and_the_published_5_percent_point():
+    """Against a uniform go-live, a sample squeezed toward the middle by c has a W² we can compute by hand; at
+    W² = 0.46136, the asymptotic 5% point (Anderson & Darling 1952, Ann. Math. Stat. 23:193–212, table 1),
+    p is 0.05."""
+    n = 1000
+    levels = (2 * np.arange(1, n + 1) - 1) / (2 * n)
+
+    def squeezed(c: float) -> np.ndarray:
+        return c + (1 - 2 * c) * levels
+
+    c = optimize.brentq(lambda c: _cvm_by_hand(squeezed(c)) - 0.46136, 0.0, 0.2)
+    w2, p = cramer_von_mises_against_percentiles(squeezed(c), UNIFORM_PERCENTILES)
+    assert w2 == pytest.approx(0.46136, rel=1e-6)
+    assert p == pytest.approx(0.05, abs=0.002)
+
+
+def test_cramer_von_mises_matches_the_exact_cdf_and_finds_a_shift():
     rng = np.random.default_rng(3)
     same = rng.normal(size=400)
-    d, p = ks_against_percentiles(same, NORMAL_PERCENTILES)
-    exact = stats.kstest(same, stats.norm.cdf)
-    assert d == pytest.approx(exact.statistic, abs=0.01) and p > 0.01
-    d_shift, p_shift = ks_against_percentiles(same + 0.5, NORMAL_PERCENTILES)
-    assert d_shift > 0.15 and p_shift < 1e-6
+    w2, p = cramer_von_mises_against_percentiles(same, NORMAL_PERCENTILES)
+    exact = stats.cramervonmises(same, stats.norm.cdf)
+    assert w2 == pytest.approx(exact.statistic, abs=0.01) and p > 0.05
+    w2_shift, p_shift = cramer_von_mises_against_percentiles(same + 0.5, NORMAL_PERCENTILES)
+    assert w2_shift > 5 and p_shift < 1e-6
+    assert 0.0 <= cramer_von_mises_against_percentiles(same + 5, NORMAL_PERCENTILES)[1] < 1e-6  # far past scipy's precision
 
 
 def test_chi_square_hand_computed_and_an_unseen_category():

@@ -39,6 +39,9 @@ def test_a_slow_rise_within_the_expected_range_is_flagged(tmp_path):
     [finding] = outcome_trend_findings(_history(tmp_path, rise[:-1]), _now(rise[-1]), BASELINE)
     assert max(rise) < 0.12 and finding.kind == "outcome" and finding.statistic > CUSUM_H
     assert "drifted upward over the last 11 cycles" in finding.summary
+    shift = (rise[-1] - 0.035) / moving_range_sigma(rise)
+    assert finding.details["effect"] == pytest.approx(shift) and finding.details["sample_size"] == 11
+    assert f"{shift:+.1f} sigma" in finding.summary
 
 
 def test_noise_around_go_live_is_not_flagged(tmp_path):
