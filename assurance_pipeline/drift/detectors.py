@@ -1,10 +1,11 @@
 """Drift detectors: each drift test of a cycle, then findings for those that hold up statistically.
 
 A test becomes a finding only when it is significant with the false discovery rate of all the cycle's
-drift tests held at FDR (Benjamini–Hochberg) AND its effect size clears a floor, so a tiny shift in a
-large sample is not a finding. Numbers: Cramér–von Mises, effect the Wasserstein distance in go-live
-standard deviations; categories and flags: chi-square, effect Jensen–Shannon distance; decisions: disagreement with the go-live decision model
-(one-sided binomial), effect the rise in disagreement; overrides: two-proportion z-test, effect the rise.
+drift tests held at FDR (Benjamini–Hochberg) AND its effect size clears the point's authored floor
+(`drift_floors`), so a tiny shift in a large sample is not a finding. Numbers: Cramér–von Mises, effect the
+Wasserstein distance in go-live standard deviations; categories and flags: chi-square, effect the
+Jensen–Shannon distance; decisions: disagreement with the go-live decision model (one-sided binomial),
+effect the rise in disagreement; overrides: two-proportion z-test, effect the rise.
 """
 
 from __future__ import annotations
@@ -20,15 +21,11 @@ from assurance_pipeline.drift.decision_model import predict
 from assurance_pipeline.findings.model import Finding
 from assurance_pipeline.sampling.population import PopulationProfile
 from assurance_pipeline.sources.decision_log import quote_ident
-from assurance_pipeline.standard.models import ContractColumn, DecisionPoint
+from assurance_pipeline.standard.models import DecisionPoint, DriftFloors
 from assurance_pipeline.validation.conformance import sample_columns
 from assurance_pipeline.validation.point_rows import point_rows_sql
 
 FDR = 0.05
-WASSERSTEIN_FLOOR = 0.10  # in go-live standard deviations
-JS_FLOOR = 0.05  # base 2: a 50/50 mix moving 5 points is about 0.04, 10 points about 0.085
-DISAGREEMENT_FLOOR = 0.05
-OVERRIDE_FLOOR = 0.05
 MIN_VALUES = 20  # fewer values than this in a sample: no test (it could not see anything)
 SEVERITY = {"data_drift": "medium", "decision_drift": "high", "override": "medium"}
 
@@ -54,7 +51,7 @@ class DriftTest:
 def point_drift_tests(con: duckdb.DuckDBPyConnection, point: DecisionPoint, baseline: dict) -> list[DriftTest]:
     """Every drift test of one decision point's sample against its go-live baseline (aggregates only)."""
     present = sample_columns(con) & set(point.contract)
-    inputs = {n: c for n, c in point.drift_inputs().items() if n in present}
+    inputs = [n for n in point.drift_inputs() if n in present]
     decision = point.decision_field if point.decision_field in present else None
     wanted = [*inputs, *([decision] if decision else [])]
     if not wanted:
@@ -64,16 +61,17 @@ def point_drift_tests(con: duckdb.DuckDBPyConnection, point: DecisionPoint, base
         {"decision_point": point.id},
     ).df()
     profiles = baseline.get("columns", {})
-    tests = [t for name, col in inputs.items() if (t := _column_test("data_drift", point.id, name, col, frame[name], profiles.get(name)))]
+    floors = point.drift_floors
+    tests = [t for name in inputs if (t := _column_test("data_drift", point.id, name, frame[name], profiles.get(name), floors))]
     if decision:
-        rates = _column_test("decision_drift", point.id, decision, point.contract[decision], frame[decision], profiles.get(decision))
+        rates = _column_test("decision_drift", point.id, decision, frame[decision], profiles.get(decision), floors)
         tests += [rates] if rates else []
         model = baseline.get("decision_model")
-        tests += [t for t in [_disagreement_test(point.id, model, frame)] if t] if model else []
+        tests += [t for t in [_disagreement_test(point.id, model, frame, floors.disagreement)] if t] if model else []
     return tests
 
 
-def _column_test(kind: str, point_id: str, name: str, column: ContractColumn, values: pd.Series, profile: dict | None) -> DriftTest | None:
+def _column_test(kind: str, point_id: str, name: str, values: pd.Series, profile: dict | None, floors: DriftFloors) -> DriftTest | None:
     values = values.dropna()
     if profile is None or len(values) < MIN_VALUES:
         return None
@@ -82,17 +80,17 @@ def _column_test(kind: str, point_id: str, name: str, column: ContractColumn, va
         w2, p = st.cramer_von_mises_against_percentiles(sample, profile["percentiles"])
         distance = st.wasserstein_in_sd(sample, profile["percentiles"], profile.get("std") or 0.0)
         moved = f"{name} moved (median {np.median(sample):.4g}, go-live {profile['percentiles'][49]:.4g})"
-        return DriftTest(kind, point_id, name, "cramer_von_mises", w2, p, "wasserstein_sd", distance, WASSERSTEIN_FLOOR, len(sample), moved)
+        return DriftTest(kind, point_id, name, "cramer_von_mises", w2, p, "wasserstein_sd", distance, floors.wasserstein_sd, len(sample), moved)
     if profile.get("frequencies"):
         counts = values.map(_category).value_counts().to_dict()
         chi2, p, _ = st.chi_square_against_frequencies(counts, profile["frequencies"])
         js = st.jensen_shannon_distance(counts, profile["frequencies"])
         moved = f"{'decision rates' if kind == 'decision_drift' else name} shifted ({_shares(counts)}; go-live {_shares(profile['frequencies'])})"
-        return DriftTest(kind, point_id, name, "chi_square", chi2, p, "jensen_shannon", js, JS_FLOOR, int(sum(counts.values())), moved)
+        return DriftTest(kind, point_id, name, "chi_square", chi2, p, "jensen_shannon", js, floors.jensen_shannon, int(sum(counts.values())), moved)
     return None
 
 
-def _disagreement_test(point_id: str, model: dict, frame: pd.DataFrame) -> DriftTest | None:
+def _disagreement_test(point_id: str, model: dict, frame: pd.DataFrame, floor: float) -> DriftTest | None:
     decided = frame[frame[model["decision_field"]].notna()]
     if len(decided) < MIN_VALUES:
         return None
@@ -101,22 +99,22 @@ def _disagreement_test(point_id: str, model: dict, frame: pd.DataFrame) -> Drift
     p = st.rate_above(disagree, len(decided), base)
     moved = f"{rate:.0%} of sampled decisions disagree with the go-live decision rules (baseline {base:.0%})"
     return DriftTest("decision_drift", point_id, model["decision_field"], "binomial_vs_baseline_model", rate, p,
-                     "disagreement_increase", rate - base, DISAGREEMENT_FLOOR, len(decided), moved)
+                     "disagreement_increase", rate - base, floor, len(decided), moved)
 
 
-def override_tests(population: PopulationProfile, baseline: dict, points: list[str]) -> list[DriftTest]:
+def override_tests(population: PopulationProfile, baseline: dict, points: list[DecisionPoint]) -> list[DriftTest]:
     """Human override rate over the whole window (exact counts) against go-live."""
     tests = []
     for point in points:
-        base = (baseline.get("points", {}).get(point) or {}).get("overrides")
-        groups = [g for g in population.groups if g.decision_point == point]
+        base = (baseline.get("points", {}).get(point.id) or {}).get("overrides")
+        groups = [g for g in population.groups if g.decision_point == point.id]
         known, overridden = sum(g.override_known for g in groups), sum(g.overrides for g in groups)
         if not base or not base["known"] or known < MIN_VALUES:
             continue
         rate, base_rate = overridden / known, base["overridden"] / base["known"]
         p = st.two_proportion_p(overridden, known, base["overridden"], base["known"])
-        tests.append(DriftTest("override", point, "overridden", "two_proportion_z", rate, p, "override_rate_increase",
-                               rate - base_rate, OVERRIDE_FLOOR, known,
+        tests.append(DriftTest("override", point.id, "overridden", "two_proportion_z", rate, p, "override_rate_increase",
+                               rate - base_rate, point.drift_floors.override_rate, known,
                                f"human override rate {rate:.1%} (go-live {base_rate:.1%})"))
     return tests
 

@@ -150,6 +150,16 @@ class Cost(_Strict):
     budget_per_decision: float = Field(ge=0)
 
 
+class DriftFloors(_Strict):
+    """Materiality: the smallest effect of each drift kind the point's owners want surfaced. A significant shift
+    below its floor is not a finding, so a tiny shift in a large sample does not reach the owner's desk."""
+
+    wasserstein_sd: float = Field(default=0.10, gt=0)  # a number's distribution moved, in go-live SDs
+    jensen_shannon: float = Field(default=0.05, gt=0, le=1)  # base 2: a 50/50 mix moving 10 points is 0.085
+    disagreement: float = Field(default=0.05, gt=0, le=1)  # rise in the share disagreeing with the go-live rules
+    override_rate: float = Field(default=0.05, gt=0, le=1)  # rise in the human override rate
+
+
 class DecisionPoint(_Strict):
     """A governed decision point: meaning, authority, risk tier, contract, conditions, outcome evidence."""
 
@@ -166,6 +176,7 @@ class DecisionPoint(_Strict):
     evidence_fields: list[str] = Field(default_factory=list)
     decision_field: str | None = None  # the column holding what was decided (for decision drift)
     input_fields: list[str] | None = None  # what the decision is made from (default: typed contract columns)
+    drift_floors: DriftFloors = Field(default_factory=DriftFloors)
 
     @model_validator(mode="after")
     def _names_are_consistent(self) -> DecisionPoint:

@@ -199,6 +199,12 @@ MALFORMED: list[tuple[str, Mutation, str, list[str]]] = [
     ("column name in the wrong case", set_condition(0, "require", "LEGAL_SIGNOFF_BY IS NOT NULL"), PR,
      ["condition PR-1: require", "did you mean 'legal_signoff_by'"]),
     ("expectation bound NaN", replace_text(PR, "expect: {max: 10}", "expect: {max: .nan}"), PR, ["outcome_evidence.1.expect.max"]),
+    # materiality floors
+    ("drift floor of 0", edit_yaml(PR, _update("drift_floors", {"wasserstein_sd": 0})), PR,
+     ["drift_floors.wasserstein_sd", "greater than 0"]),
+    ("Jensen-Shannon floor above 1", edit_yaml(PR, _update("drift_floors", {"jensen_shannon": 1.5})), PR,
+     ["drift_floors.jensen_shannon", "less than or equal to 1"]),
+    ("unknown drift floor", edit_yaml(PR, _update("drift_floors", {"psi": 0.1})), PR, ["drift_floors.psi", "unknown field"]),
 ]
 
 

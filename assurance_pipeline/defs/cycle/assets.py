@@ -154,7 +154,7 @@ def drift_tests(sampling_plan: dict, standard: StandardResource, workspace: Tran
         con = _sample_workspace(workspace)
         points = [p["decision_point"] for p in sampling_plan["plan"]["points"] if p["sample_size"]]
         tests = [t for p in points for t in point_drift_tests(con, loaded.decision_points[p], baseline["points"].get(p) or {})]
-        tests += override_tests(PopulationProfile.from_dict(sampling_plan["population"]), baseline, points)
+        tests += override_tests(PopulationProfile.from_dict(sampling_plan["population"]), baseline, [loaded.decision_points[p] for p in points])
     value = [t.to_dict() for t in tests]
     return dg.Output(value, metadata=md.drift_metadata(value))
 
