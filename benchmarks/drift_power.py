@@ -13,13 +13,18 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import subprocess
+import sys
+import tempfile
 import time
 import warnings
+from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from assurance_pipeline.drift.baseline import compute_baseline
 from assurance_pipeline.drift.cost import cost_findings
@@ -131,19 +136,46 @@ def evidently_default_flags(reference: pd.DataFrame, sample: pd.DataFrame) -> bo
     return next(m for m in metrics if m["metric_name"].startswith("DriftedColumnsCount"))["value"]["count"] > 0
 
 
-def peak_memory_mib(method: str, n: int, reps: int = 20) -> float:
-    """Peak resident memory of a fresh process that builds its baseline or reference and checks `reps` samples."""
-    import resource
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, numpy as np; sys.path.insert(0, 'benchmarks'); import drift_power as b;"
-        "rng = np.random.default_rng(1); base = b.golive_baseline(rng); ref = b.decisions(rng, 5000);"
-        f"[(b.ours(base, s) if '{method}' == 'ours' else b.evidently_p_values(ref, s)) for s in [b.decisions(rng, {n}) for _ in range({reps})]]"
+def _fresh_process(setup: str, timed: str) -> tuple[float, float]:
+    """Wall seconds of `timed` and peak resident MiB of a fresh interpreter that runs `setup` then `timed`."""
+    script = (
+        "import resource, sys, time; sys.path.insert(0, 'benchmarks'); import numpy as np; import drift_power as b\n"
+        f"{setup}\nstart = time.perf_counter()\n{timed}\n"
+        "print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    out = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True).stdout.split()
+    return float(out[-2]), float(out[-1])
+
+
+def per_sample_memory(n: int, reps: int = 20) -> dict[str, float]:
+    """Peak memory of a process that builds its baseline (ours) or reference (Evidently) and checks `reps` samples."""
+    setup = f"rng = np.random.default_rng(1); base = b.golive_baseline(rng); ref = b.decisions(rng, 5000); samples = [b.decisions(rng, {n}) for _ in range({reps})]"
+    return {
+        "ours": _fresh_process(setup, "[b.ours(base, s) for s in samples]")[1],
+        "evidently": _fresh_process(setup, "[b.evidently_p_values(ref, s) for s in samples]")[1],
+    }
+
+
+def write_golive_log(path: Path, rows: int, chunk: int = 500_000) -> None:
+    """A go-live decision log of `rows` decisions as one parquet file, written a chunk at a time."""
+    rng, writer = np.random.default_rng(7), None
+    for start in range(0, rows, chunk):
+        table = to_arrow(decisions(rng, min(chunk, rows - start)).assign(decision_id=lambda f, s=start: f"B{s}-" + f.decision_id))
+        writer = writer or pq.ParquetWriter(path, table.schema)
+        writer.write_table(table)
+    writer.close()
+
+
+def golive_log_cost(path: Path) -> dict[str, tuple[float, float]]:
+    """Seconds and peak MiB to hold a sample of 1,000 to this go-live log: our baseline is one DuckDB scan of
+    the file into aggregates; Evidently needs the log's rows in memory as its reference."""
+    setup = "import duckdb, pandas as pd; import evidently.presets; sample = b.decisions(np.random.default_rng(3), 1000)"
+    ours = (
+        f"con = duckdb.connect(); con.execute(\"CREATE VIEW decisions AS SELECT * FROM read_parquet('{path}')\")\n"
+        "base = b.compute_baseline(con, b.STANDARD, b.Window.parse('2026-01-01', '2026-12-31')); b.ours(base, sample)"
+    )
+    evidently = f"b.evidently_p_values(pd.read_parquet('{path}'), sample)"
+    return {"ours": _fresh_process(setup, ours), "evidently": _fresh_process(setup, evidently)}
 
 
 def main() -> None:
@@ -151,6 +183,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 300, 1000])
     parser.add_argument("--reps", type=int, default=40)
     parser.add_argument("--null-reps", type=int, default=200, help="stationary samples per size (they calibrate Evidently)")
+    parser.add_argument("--golive-rows", type=int, nargs="*", default=[1_000_000, 5_000_000],
+                        help="go-live log sizes for the memory comparison (baseline scan vs Evidently reference)")
     parser.add_argument("--scenarios", nargs="+", default=list(SCENARIOS), help="a subset (stationary always runs first)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
@@ -189,8 +223,14 @@ def main() -> None:
     print("\nEvidently's defaults (distance tests, any column flagged) on stationary samples: "
           + ", ".join(f"n={n}: {v:.0%}" for n, v in defaults.items()))
     print(f"mean seconds per sample: this project {np.mean(seconds['ours']):.3f}, Evidently {np.mean(seconds['evidently']):.3f}")
-    print(f"peak memory (process, 20 samples of 1000): this project {peak_memory_mib('ours', 1000):.0f} MiB, "
-          f"Evidently {peak_memory_mib('evidently', 1000):.0f} MiB")
+    memory = per_sample_memory(1000)
+    print(f"peak memory (process, 20 samples of 1000): this project {memory['ours']:.0f} MiB, Evidently {memory['evidently']:.0f} MiB")
+    for rows in args.golive_rows:
+        with tempfile.TemporaryDirectory() as tmp:
+            write_golive_log(Path(tmp) / "golive.parquet", rows)
+            cost = golive_log_cost(Path(tmp) / "golive.parquet")
+        print(f"go-live log of {rows:,} decisions, one sample of 1000: this project {cost['ours'][0]:.1f} s, {cost['ours'][1]:.0f} MiB; "
+              f"Evidently {cost['evidently'][0]:.1f} s, {cost['evidently'][1]:.0f} MiB")
 
 
 if __name__ == "__main__":

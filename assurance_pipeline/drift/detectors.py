@@ -3,9 +3,9 @@
 A test becomes a finding only when it is significant with the false discovery rate of all the cycle's
 drift tests held at FDR (Benjamini–Hochberg) AND its effect size clears the point's authored floor
 (`drift_floors`), so a tiny shift in a large sample is not a finding. Numbers: Cramér–von Mises, effect the
-Wasserstein distance in go-live standard deviations; categories and flags: chi-square, effect the
-Jensen–Shannon distance; decisions: disagreement with the go-live decision model (one-sided binomial),
-effect the rise in disagreement; overrides: two-proportion z-test, effect the rise.
+Wasserstein distance in go-live standard deviations; flags and categories: exact binomial (two) or
+chi-square (more), effect the Jensen–Shannon distance; decisions: disagreement with the go-live decision
+model (one-sided binomial), effect the rise in disagreement; overrides: one-sided Fisher exact, effect the rise.
 """
 
 from __future__ import annotations
@@ -83,10 +83,10 @@ def _column_test(kind: str, point_id: str, name: str, values: pd.Series, profile
         return DriftTest(kind, point_id, name, "cramer_von_mises", w2, p, "wasserstein_sd", distance, floors.wasserstein_sd, len(sample), moved)
     if profile.get("frequencies"):
         counts = values.map(_category).value_counts().to_dict()
-        chi2, p, _ = st.chi_square_against_frequencies(counts, profile["frequencies"])
+        test, statistic, p = st.categories_against_frequencies(counts, profile["frequencies"])
         js = st.jensen_shannon_distance(counts, profile["frequencies"])
         moved = f"{'decision rates' if kind == 'decision_drift' else name} shifted ({_shares(counts)}; go-live {_shares(profile['frequencies'])})"
-        return DriftTest(kind, point_id, name, "chi_square", chi2, p, "jensen_shannon", js, floors.jensen_shannon, int(sum(counts.values())), moved)
+        return DriftTest(kind, point_id, name, test, statistic, p, "jensen_shannon", js, floors.jensen_shannon, int(sum(counts.values())), moved)
     return None
 
 
@@ -96,7 +96,7 @@ def _disagreement_test(point_id: str, model: dict, frame: pd.DataFrame, floor: f
         return None
     disagree = int(np.sum(predict(model, decided) != decided[model["decision_field"]].astype(str).to_numpy()))
     rate, base = disagree / len(decided), model["baseline_disagreement"]
-    p = st.rate_above(disagree, len(decided), base)
+    p = st.binomial_p(disagree, len(decided), base, alternative="greater")
     moved = f"{rate:.0%} of sampled decisions disagree with the go-live decision rules (baseline {base:.0%})"
     return DriftTest("decision_drift", point_id, model["decision_field"], "binomial_vs_baseline_model", rate, p,
                      "disagreement_increase", rate - base, floor, len(decided), moved)
@@ -112,8 +112,8 @@ def override_tests(population: PopulationProfile, baseline: dict, points: list[D
         if not base or not base["known"] or known < MIN_VALUES:
             continue
         rate, base_rate = overridden / known, base["overridden"] / base["known"]
-        p = st.two_proportion_p(overridden, known, base["overridden"], base["known"])
-        tests.append(DriftTest("override", point.id, "overridden", "two_proportion_z", rate, p, "override_rate_increase",
+        p = st.rise_p(overridden, known, base["overridden"], base["known"])
+        tests.append(DriftTest("override", point.id, "overridden", "fisher_exact_rise", rate, p, "override_rate_increase",
                                rate - base_rate, point.drift_floors.override_rate, known,
                                f"human override rate {rate:.1%} (go-live {base_rate:.1%})"))
     return tests

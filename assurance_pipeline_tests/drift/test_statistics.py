@@ -8,11 +8,11 @@ from scipy import optimize, stats
 
 from assurance_pipeline.drift.statistics import (
     benjamini_hochberg,
-    chi_square_against_frequencies,
+    binomial_p,
+    categories_against_frequencies,
     cramer_von_mises_against_percentiles,
     jensen_shannon_distance,
-    rate_above,
-    two_proportion_p,
+    rise_p,
     wasserstein_in_sd,
 )
 
@@ -68,27 +68,48 @@ def test_cramer_von_mises_matches_the_exact_cdf_and_finds_a_shift():
     assert 0.0 <= cramer_von_mises_against_percentiles(same + 5, NORMAL_PERCENTILES)[1] < 1e-6  # far past scipy's precision
 
 
-def test_chi_square_hand_computed_and_an_unseen_category():
-    chi2, p, dof = chi_square_against_frequencies({"a": 30, "b": 70}, {"a": 500, "b": 500})
-    assert (chi2, dof) == (pytest.approx(16.0), 1) and p == pytest.approx(stats.chi2.sf(16, 1))
-    chi2_new, p_new, dof_new = chi_square_against_frequencies({"a": 50, "b": 45, "c": 5}, {"a": 500, "b": 500})
-    assert dof_new == 2 and p_new < 1e-6
+def test_three_categories_take_chi_square_hand_computed():
+    """30/40/30 against equal shares: expected 33.3 each, chi2 = (3.33² + 6.67² + 3.33²) / 33.3 = 2, p = e^-1."""
+    test, chi2, p = categories_against_frequencies({"a": 30, "b": 40, "c": 30}, {"a": 500, "b": 500, "c": 500})
+    assert (test, chi2, p) == ("chi_square", pytest.approx(2.0), pytest.approx(math.exp(-1)))
+    test, _, p_new = categories_against_frequencies({"a": 50, "b": 45, "c": 5}, {"a": 500, "b": 500})  # c unseen at go-live
+    assert test == "chi_square" and p_new < 1e-6
+
+
+def test_two_categories_take_the_exact_binomial():
+    """30 of 100 against a 50/50 go-live: by symmetry p = 2 P(X <= 30) = 7.85e-5."""
+    test, count, p = categories_against_frequencies({"a": 30, "b": 70}, {"a": 500, "b": 500})
+    assert (test, count) == ("exact_binomial", 30.0) and p == pytest.approx(7.8505e-5, rel=1e-3)
+    assert categories_against_frequencies({"true": 95, "false": 5}, {"true": 1000})[2] < 1e-6  # false unseen at go-live
+
+
+@pytest.mark.parametrize(("n", "share"), [(50, 0.05), (100, 0.05), (100, 0.3), (150, 0.3)])
+def test_the_exact_binomial_never_runs_over_its_level(n: int, share: float):
+    """The chance, on stationary data, of p under the level is at most the level, at BH's first step for six
+    tests and at 5% (Pearson's chi-square exceeds both at n = 100, share 0.05)."""
+    counts = np.arange(n + 1)
+    pmf = stats.binom.pmf(counts, n, share)
+    p = np.array([binomial_p(int(k), n, share) for k in counts])
+    for level in (0.05 / 6, 0.05):
+        assert pmf[p <= level].sum() <= level
+
+
+def test_binomial_p_one_sided_hand_computed():
+    """P(X >= 10) for n = 100, rate 0.05: 0.0282."""
+    assert binomial_p(10, 100, 0.05, alternative="greater") == pytest.approx(0.0282, abs=1e-4)
+    assert binomial_p(0, 0, 0.05) == 1.0
+
+
+def test_rise_p_is_fishers_exact_on_the_tea_tasting_table():
+    """Fisher (1935): 3 of 4 against 1 of 4, one-sided p = 17/70."""
+    assert rise_p(3, 4, 1, 4) == pytest.approx(17 / 70)
+    assert rise_p(1, 4, 3, 4) == pytest.approx(1.0 - 1 / 70)
+    assert rise_p(0, 0, 3, 4) == 1.0
 
 
 def test_jensen_shannon_bounds():
     assert jensen_shannon_distance({"a": 5, "b": 5}, {"a": 50, "b": 50}) == pytest.approx(0.0, abs=1e-12)
     assert jensen_shannon_distance({"a": 5}, {"b": 50}) == pytest.approx(1.0)
-
-
-def test_two_proportion_hand_computed():
-    """30/100 vs 20/100: pooled 0.25, z = 0.1 / sqrt(0.25 * 0.75 * 0.02) = 1.633, two-sided p = 0.1025."""
-    assert two_proportion_p(30, 100, 20, 100) == pytest.approx(2 * stats.norm.sf(0.1 / math.sqrt(0.25 * 0.75 * 0.02)))
-    assert two_proportion_p(30, 100, 20, 100) == pytest.approx(0.1025, abs=5e-4)
-
-
-def test_rate_above_is_the_one_sided_binomial():
-    assert rate_above(10, 100, 0.05) == pytest.approx(stats.binom.sf(9, 100, 0.05))
-    assert rate_above(0, 0, 0.05) == 1.0
 
 
 def test_wasserstein_in_sd_reads_a_shift_in_standard_deviations():
