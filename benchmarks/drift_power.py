@@ -181,9 +181,9 @@ def golive_log_cost(path: Path) -> dict[str, tuple[float, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 300, 1000])
-    parser.add_argument("--reps", type=int, default=40)
+    parser.add_argument("--reps", type=int, default=100)
     parser.add_argument("--null-reps", type=int, default=200, help="stationary samples per size (they calibrate Evidently)")
-    parser.add_argument("--golive-rows", type=int, nargs="*", default=[1_000_000, 5_000_000],
+    parser.add_argument("--golive-rows", type=int, nargs="*", default=[1_000_000, 5_000_000, 10_000_000],
                         help="go-live log sizes for the memory comparison (baseline scan vs Evidently reference)")
     parser.add_argument("--scenarios", nargs="+", default=list(SCENARIOS), help="a subset (stationary always runs first)")
     args = parser.parse_args()
