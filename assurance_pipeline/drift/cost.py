@@ -22,20 +22,23 @@ def cost_findings(standard: Standard, population: PopulationProfile, baseline: d
             continue
         if point.cost and mean > point.cost.budget_per_decision:
             budget = point.cost.budget_per_decision
+            over = mean / budget - 1 if budget else None  # any cost is over a budget of 0, by no finite share
             findings.append(Finding(
                 "cost", "medium",
-                f"{point_id}: cost per decision {mean:.4f} is over the budget of {budget:.4f} ({mean / budget - 1:+.0%}) over {costed} decisions",
+                f"{point_id}: cost per decision {mean:.4f} is over the budget of {budget:.4f}"
+                f"{f' ({over:+.0%})' if over is not None else ''} over {costed} decisions",
                 point_id, statistic=mean, threshold=budget,
-                details={"against": "budget", "effect_name": "relative_to_budget", "effect": mean / budget - 1, "sample_size": costed},
+                details={"against": "budget", "effect_name": "relative_to_budget", "effect": over, "sample_size": costed},
             ))
         base = ((baseline or {}).get("points", {}).get(point_id) or {}).get("cost", {}).get("mean")
         if base and mean > base * (1 + COST_DRIFT_TOLERANCE):
+            rise = mean / base - 1
             findings.append(Finding(
                 "cost", "medium",
-                f"{point_id}: cost per decision {mean:.4f} is {mean / base - 1:+.0%} on the go-live baseline {base:.4f} "
+                f"{point_id}: cost per decision {mean:.4f} is {rise:+.0%} on the go-live baseline {base:.4f} "
                 f"(tolerance {COST_DRIFT_TOLERANCE:.0%}) over {costed} decisions",
                 point_id, statistic=mean, threshold=base * (1 + COST_DRIFT_TOLERANCE),
                 details={"against": "baseline", "baseline_mean": base, "effect_name": "relative_to_baseline",
-                         "effect": mean / base - 1, "sample_size": costed},
+                         "effect": rise, "sample_size": costed},
             ))
     return findings
