@@ -1,10 +1,11 @@
 """The go-live baseline: aggregates of the decision log over a clean window, never rows.
 
 Stored as `baseline/baseline.json` inside the standard, so the authorization hash covers it. Format
-version 2 holds, per decision point: population, cost and override statistics, actor mix, outcome
-metrics, per contract column a profile (numbers: the 1st to 99th percentiles; categories with `isin` and
-booleans: frequencies; free text: null and distinct counts only, since its values could identify
-people), and, where the point names its `decision_field`, the go-live decision model as readable rules.
+version 3 holds, per decision point: population, cost and override statistics, actor mix, outcome
+metrics, per contract column a profile (numbers: their shape, mean, sd and the go-live counts in their
+drift cells; categories with `isin` and booleans: frequencies, values outside the contract counted, not
+named; free text: null and distinct counts only, since its values could identify people), and, where the
+point names its `decision_field`, the go-live decision model as readable rules.
 """
 
 from __future__ import annotations
@@ -15,17 +16,18 @@ from pathlib import Path
 
 import duckdb
 
+from assurance_pipeline.drift.cell_counts import count_cells, is_category, is_number, number_cells
 from assurance_pipeline.drift.decision_model import train
 from assurance_pipeline.errors import AssuranceError
 from assurance_pipeline.sampling.population import profile_population
 from assurance_pipeline.sources.decision_log import quote_ident
 from assurance_pipeline.sources.window import Window
-from assurance_pipeline.standard.models import ContractColumn, DecisionPoint, Standard
+from assurance_pipeline.standard.models import DecisionPoint, Standard
 from assurance_pipeline.validation.outcomes import compute_outcomes
+from assurance_pipeline.validation.point_rows import point_rows_sql
 
 BASELINE_FILE = Path("baseline") / "baseline.json"
-FORMAT_VERSION = 2
-PERCENTILES = [k / 100 for k in range(1, 100)]
+FORMAT_VERSION = 3
 TRAINING_ROWS = 20_000
 
 
@@ -49,46 +51,48 @@ def compute_baseline(con: duckdb.DuckDBPyConnection, standard: Standard, window:
             "decision_model": _decision_model(con, point, present) if count and point.decision_field else None,
             "actors": {f"{g.actor_id}@{g.actor_version}": g.decisions for g in groups},
             "outcomes": {o.outcome_id: o.value for o in compute_outcomes(con, point)} if count else {},
-            "columns": {name: _profile_column(con, point, name, spec) for name, spec in point.contract.items() if name in present},
+            "columns": _profile_columns(con, point, present),
         }
     if not any(p["population"] for p in points.values()):
         raise AssuranceError(f"baseline window {window.to_dict()}: no decision of the standard's decision points in it")
     return {"format_version": FORMAT_VERSION, "window": window.to_dict(), "created_at": _now(), "points": points}
 
 
-def _profile_column(con, point: DecisionPoint, name: str, spec: ContractColumn) -> dict:
-    col = quote_ident(name)
-    where = "WHERE decision_point = $p"
-    total, nulls, distinct = con.execute(f"SELECT count(*), count(*) - count({col}), count(DISTINCT {col}) FROM sample {where}", {"p": point.id}).fetchone()
-    profile = {"type": spec.type, "count": total, "nulls": nulls, "distinct": distinct}
-    if spec.type in ("integer", "float"):
-        mean, std, qs = con.execute(
-            f"SELECT avg(TRY_CAST({col} AS DOUBLE)), stddev_samp(TRY_CAST({col} AS DOUBLE)), "
-            f"quantile_cont(TRY_CAST({col} AS DOUBLE), {PERCENTILES}) FROM sample {where}", {"p": point.id}
-        ).fetchone()
-        profile.update(mean=mean, std=std, percentiles=qs)
-    elif spec.type == "boolean" or spec.isin is not None:
-        rows = con.execute(f"SELECT CAST({col} AS VARCHAR), count(*) FROM sample {where} AND {col} IS NOT NULL GROUP BY 1 ORDER BY 1", {"p": point.id}).fetchall()
-        profile["frequencies"] = {value: n for value, n in rows if spec.type == "boolean" or _allowed(value, spec)}
-    return profile
+def _profile_columns(con, point: DecisionPoint, present: set[str]) -> dict[str, dict]:
+    """Per contract column: counts of values, nulls and distinct values; numbers and categories also their drift
+    cells (see cell_counts) with the go-live counts in them, counted by the same scan every cycle uses."""
+    profiles, cells = {}, {}
+    for name, spec in point.contract.items():
+        if name not in present:
+            continue
+        col = quote_ident(name)
+        total, nulls, distinct = con.execute(
+            f"SELECT count(*), count(*) - count({col}), count(DISTINCT {col}) FROM sample WHERE decision_point = $p", {"p": point.id}).fetchone()
+        profiles[name] = {"type": spec.type, "count": total, "nulls": nulls, "distinct": distinct}
+        if is_number(spec):
+            profiles[name].update(number_cells(con, point, "sample", present, name))
+            cells[name] = {"upper_edges": profiles[name]["upper_edges"]}
+        elif is_category(spec):
+            cells[name] = {"categories": ["false", "true"] if spec.type == "boolean" else [str(v) for v in spec.isin]}
+    counted, _ = count_cells(con, point, "sample", present, cells)
+    for name, result in counted.items():
+        profiles[name]["counts" if "upper_edges" in cells[name] else "frequencies"] = result["counts"]
+    return profiles
 
 
 def _decision_model(con, point: DecisionPoint, present: set[str]) -> dict | None:
-    """Fit the go-live decision rules on a reproducible reservoir sample of the window (rows stay in memory only)."""
-    columns = [c for c in [*point.drift_inputs(), point.decision_field] if c in present]
-    if point.decision_field not in columns:
+    """Fit the go-live decision rules on a reproducible reservoir sample of the window (rows stay in memory only),
+    from the typed rows every cycle judges, the decision spelled as SQL spells it."""
+    if point.decision_field not in present:
         return None
-    select = ", ".join(quote_ident(c) for c in columns)
+    decision = quote_ident(point.decision_field)
+    select = ", ".join([*(quote_ident(c) for c in point.drift_inputs() if c in present), f"CAST({decision} AS VARCHAR) AS {decision}"])
     frame = con.execute(
-        f"SELECT {select} FROM sample WHERE decision_point = $p USING SAMPLE reservoir({TRAINING_ROWS} ROWS) REPEATABLE (7)",
-        {"p": point.id},
+        f"WITH point_rows AS ({point_rows_sql(point, present)}) "
+        f"SELECT {select} FROM point_rows USING SAMPLE reservoir({TRAINING_ROWS} ROWS) REPEATABLE (7)",
+        {"decision_point": point.id},
     ).df()
     return train(frame, {n: c for n, c in point.drift_inputs().items() if n in present}, point.decision_field)
-
-
-def _allowed(value: str, spec: ContractColumn) -> bool:
-    """Only authored categories are recorded by name; anything else is counted, not named."""
-    return value in {str(v) for v in spec.isin or []}
 
 
 def write_baseline(standard_dir: Path, baseline: dict) -> Path:

@@ -2,8 +2,8 @@
 
 A scikit-learn tree (Breiman et al. 1984, CART) is fitted on the go-live window's decisions at baseline time
 and stored as plain nodes and rules text, never pickled: an auditor can read it, and predicting from it
-needs no scikit-learn and runs no stored code. Decision drift is the share of sampled decisions that
-disagree with it, against the share of held-out go-live decisions that did.
+needs no scikit-learn and runs no stored code. Decision drift is the share of the window's decisions that
+disagree with it (judged in the engine by `prediction_sql`), against the share of held-out go-live decisions that did.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn.tree import DecisionTreeClassifier, export_text
 
+from assurance_pipeline.sources.decision_log import quote_ident
 from assurance_pipeline.standard.models import ContractColumn
 
 MAX_DEPTH = 4
@@ -62,7 +63,9 @@ def train(frame: pd.DataFrame, inputs: dict[str, ContractColumn], decision_field
     model = _export(tree, spec, decision_field)
     model["trained_on"] = int((~held_out).sum())
     model["held_out"] = int(held_out.sum())
-    model["baseline_disagreement"] = float(np.mean(predict(model, frame[held_out]) != y[held_out]))
+    disagreeing = int(np.sum(predict(model, frame[held_out]) != y[held_out]))
+    model["held_out_disagreeing"] = disagreeing
+    model["baseline_disagreement"] = disagreeing / int(held_out.sum())
     model["rules"] = export_text(tree, feature_names=[f["name"] for f in spec], show_weights=False)
     return model
 
@@ -77,6 +80,32 @@ def _export(tree: DecisionTreeClassifier, spec: list[dict], decision_field: str)
         for i in range(t.node_count)
     ]
     return {"format": FORMAT, "decision_field": decision_field, "features": spec, "nodes": nodes}
+
+
+def prediction_sql(model: dict) -> tuple[str, dict]:
+    """The stored tree as one SQL CASE expression over the point's typed rows, so a window's decisions are judged
+    in the engine and none leaves it; thresholds, categories and decisions go in as bound parameters. It takes
+    the same paths as `predict`."""
+    features = model["features"]
+    equals = [f["equals"] for f in features]
+    params = {"tree_thresholds": [n["threshold"] for n in model["nodes"]], "tree_decisions": [n["decision"] for n in model["nodes"]],
+              "tree_equals": [e if e is not None else "" for e in equals]}
+
+    def feature(index: int) -> str:
+        column = quote_ident(features[index]["column"])
+        if equals[index] is not None:
+            return f"(CASE WHEN CAST({column} AS VARCHAR) = $tree_equals[{index + 1}] THEN 1.0 ELSE 0.0 END)"
+        return f"TRY_CAST({column} AS DOUBLE)"
+
+    def node(i: int) -> str:
+        n = model["nodes"][i]
+        if n["left"] == -1:
+            return f"$tree_decisions[{i + 1}]"
+        goes_left = f"coalesce({feature(n['feature'])} <= $tree_thresholds[{i + 1}], {str(n['missing_left']).upper()})"
+        return f"CASE WHEN {goes_left} THEN {node(n['left'])} ELSE {node(n['right'])} END"
+
+    sql = node(0)
+    return sql, {k: v for k, v in params.items() if f"${k}[" in sql}
 
 
 def predict(model: dict, frame: pd.DataFrame) -> np.ndarray:

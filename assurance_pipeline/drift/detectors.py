@@ -2,10 +2,12 @@
 
 A test becomes a finding only when it is significant with the false discovery rate of all the cycle's
 drift tests held at FDR (Benjamini–Hochberg) AND its effect size clears the point's authored floor
-(`drift_floors`), so a tiny shift in a large sample is not a finding. Numbers: Cramér–von Mises, effect the
-Wasserstein distance in go-live standard deviations; flags and categories: exact binomial (two) or
-chi-square (more), effect the Jensen–Shannon distance; decisions: disagreement with the go-live decision
-model (one-sided binomial), effect the rise in disagreement; overrides: one-sided Fisher exact, effect the rise.
+(`drift_floors`), so a tiny shift in a large window is not a finding. Every test is two-sample (the window's
+decisions against the go-live window's, both as counts), so it keeps its level whatever the data's shape and
+however small the go-live window. Numbers: Cramér–von Mises over the go-live cells, effect the Wasserstein
+distance in go-live standard deviations; flags and categories: chi-square, both by permutation, effect the
+Jensen–Shannon distance; decisions: disagreement with the go-live decision model against its held-out
+disagreement, one-sided Fisher exact, effect the rise; overrides: one-sided Fisher exact, effect the rise.
 """
 
 from __future__ import annotations
@@ -14,19 +16,16 @@ from dataclasses import asdict, dataclass
 
 import duckdb
 import numpy as np
-import pandas as pd
 
 from assurance_pipeline.drift import statistics as st
-from assurance_pipeline.drift.decision_model import predict
+from assurance_pipeline.drift.cell_counts import count_cells, subject_cells, window_relation
 from assurance_pipeline.findings.model import Finding
 from assurance_pipeline.sampling.population import PopulationProfile
-from assurance_pipeline.sources.decision_log import quote_ident
+from assurance_pipeline.sources.window import Window
 from assurance_pipeline.standard.models import DecisionPoint, DriftFloors
-from assurance_pipeline.validation.conformance import sample_columns
-from assurance_pipeline.validation.point_rows import point_rows_sql
 
 FDR = 0.05
-MIN_VALUES = 20  # fewer values than this in a sample: no test (it could not see anything)
+MIN_VALUES = 20  # fewer values than this in the window: no test (it could not see anything)
 SEVERITY = {"data_drift": "medium", "decision_drift": "high", "override": "medium"}
 
 
@@ -43,63 +42,61 @@ class DriftTest:
     effect_floor: float
     sample_size: int
     what_moved: str
+    shape: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def point_drift_tests(con: duckdb.DuckDBPyConnection, point: DecisionPoint, baseline: dict) -> list[DriftTest]:
-    """Every drift test of one decision point's sample against its go-live baseline (aggregates only)."""
-    present = sample_columns(con) & set(point.contract)
-    inputs = [n for n in point.drift_inputs() if n in present]
+def point_drift_tests(con: duckdb.DuckDBPyConnection, point: DecisionPoint, baseline: dict, window: Window) -> list[DriftTest]:
+    """Every drift test of one decision point's decisions in the window against its go-live baseline: both sides
+    counted into the same cells, the window's in one pushed-down scan of the `decisions` view (every decision of
+    the window, so the same window always gives the same tests; nothing but counts leaves the engine)."""
+    present = {row[0] for row in con.execute("DESCRIBE decisions").fetchall()} & set(point.contract)
     decision = point.decision_field if point.decision_field in present else None
-    wanted = [*inputs, *([decision] if decision else [])]
-    if not wanted:
-        return []
-    frame = con.execute(
-        f"WITH point_rows AS ({point_rows_sql(point, present)}) SELECT {', '.join(quote_ident(c) for c in wanted)} FROM point_rows",
-        {"decision_point": point.id},
-    ).df()
     profiles = baseline.get("columns", {})
+    subjects = [n for n in [*point.drift_inputs(), *([decision] if decision else [])] if n in present and n in profiles]
+    cells = {n: c for n in subjects if (c := subject_cells(profiles[n]))}
+    model = baseline.get("decision_model") if decision else None
+    counted, disagreement = count_cells(con, point, window_relation(window.predicate()), present, cells, model)
     floors = point.drift_floors
-    tests = [t for name in inputs if (t := _column_test("data_drift", point.id, name, frame[name], profiles.get(name), floors))]
-    if decision:
-        rates = _column_test("decision_drift", point.id, decision, frame[decision], profiles.get(decision), floors)
-        tests += [rates] if rates else []
-        model = baseline.get("decision_model")
-        tests += [t for t in [_disagreement_test(point.id, model, frame, floors.disagreement)] if t] if model else []
+    tests = [t for name, counts in counted.items()
+             if (t := _column_test("decision_drift" if name == decision else "data_drift", point.id, name, counts, profiles[name], floors))]
+    if model and disagreement:
+        tests += [t for t in [_disagreement_test(point.id, model, *disagreement, floors.disagreement)] if t]
     return tests
 
 
-def _column_test(kind: str, point_id: str, name: str, values: pd.Series, profile: dict | None, floors: DriftFloors) -> DriftTest | None:
-    values = values.dropna()
-    if profile is None or len(values) < MIN_VALUES:
+def _column_test(kind: str, point_id: str, name: str, window: dict, profile: dict, floors: DriftFloors) -> DriftTest | None:
+    if "upper_edges" in profile:
+        w, b = np.array(window["counts"]), np.array(profile["counts"])
+        if w.sum() < MIN_VALUES or b.sum() == 0:
+            return None
+        statistic = float(st.cramer_von_mises_cells(w, w + b, int(w.sum()))[0])
+        distance = st.wasserstein_cells(w, b, profile["upper_edges"]) / profile["std"] if profile.get("std") else 0.0
+        moved = f"{name} moved (mean {window['mean']:.4g}, go-live {profile['mean']:.4g}; {profile['shape']} values)"
+        return DriftTest(kind, point_id, name, "cramer_von_mises_permutation", statistic, st.permutation_p(st.cramer_von_mises_cells, w, b),
+                         "wasserstein_sd", distance, floors.wasserstein_sd, int(w.sum()), moved, profile["shape"])
+    categories = sorted(set(window["counts"]) | set(profile["frequencies"]))
+    w = np.array([window["counts"].get(c, 0) for c in categories])
+    b = np.array([profile["frequencies"].get(c, 0) for c in categories])
+    if w.sum() < MIN_VALUES or b.sum() == 0:
         return None
-    if profile.get("percentiles"):
-        sample = values.astype(float).to_numpy()
-        w2, p = st.cramer_von_mises_against_percentiles(sample, profile["percentiles"])
-        distance = st.wasserstein_in_sd(sample, profile["percentiles"], profile.get("std") or 0.0)
-        moved = f"{name} moved (median {np.median(sample):.4g}, go-live {profile['percentiles'][49]:.4g})"
-        return DriftTest(kind, point_id, name, "cramer_von_mises", w2, p, "wasserstein_sd", distance, floors.wasserstein_sd, len(sample), moved)
-    if profile.get("frequencies"):
-        counts = values.map(_category).value_counts().to_dict()
-        test, statistic, p = st.categories_against_frequencies(counts, profile["frequencies"])
-        js = st.jensen_shannon_distance(counts, profile["frequencies"])
-        moved = f"{'decision rates' if kind == 'decision_drift' else name} shifted ({_shares(counts)}; go-live {_shares(profile['frequencies'])})"
-        return DriftTest(kind, point_id, name, test, statistic, p, "jensen_shannon", js, floors.jensen_shannon, int(sum(counts.values())), moved)
-    return None
+    statistic = float(st.pearson_chi_square_cells(w, w + b, int(w.sum()))[0])
+    moved = f"{'decision rates' if kind == 'decision_drift' else name} shifted ({_shares(window['counts'])}; go-live {_shares(profile['frequencies'])})"
+    return DriftTest(kind, point_id, name, "chi_square_permutation", statistic, st.permutation_p(st.pearson_chi_square_cells, w, b),
+                     "jensen_shannon", st.jensen_shannon_distance(w, b), floors.jensen_shannon, int(w.sum()), moved, "categories")
 
 
-def _disagreement_test(point_id: str, model: dict, frame: pd.DataFrame, floor: float) -> DriftTest | None:
-    decided = frame[frame[model["decision_field"]].notna()]
-    if len(decided) < MIN_VALUES:
+def _disagreement_test(point_id: str, model: dict, disagree: int, decided: int, floor: float) -> DriftTest | None:
+    """The window's disagreement with the go-live rules against the held-out go-live decisions' (two samples)."""
+    if decided < MIN_VALUES:
         return None
-    disagree = int(np.sum(predict(model, decided) != decided[model["decision_field"]].astype(str).to_numpy()))
-    rate, base = disagree / len(decided), model["baseline_disagreement"]
-    p = st.binomial_p(disagree, len(decided), base, alternative="greater")
-    moved = f"{rate:.0%} of sampled decisions disagree with the go-live decision rules (baseline {base:.0%})"
-    return DriftTest("decision_drift", point_id, model["decision_field"], "binomial_vs_baseline_model", rate, p,
-                     "disagreement_increase", rate - base, floor, len(decided), moved)
+    rate, base = disagree / decided, model["baseline_disagreement"]
+    p = st.rise_p(disagree, decided, model["held_out_disagreeing"], model["held_out"])
+    moved = f"{rate:.0%} of the window's decisions disagree with the go-live decision rules (baseline {base:.0%})"
+    return DriftTest("decision_drift", point_id, model["decision_field"], "fisher_exact_vs_baseline_model", rate, p,
+                     "disagreement_increase", rate - base, floor, decided, moved)
 
 
 def override_tests(population: PopulationProfile, baseline: dict, points: list[DecisionPoint]) -> list[DriftTest]:
@@ -129,11 +126,6 @@ def drift_findings(tests: list[dict], fdr: float = FDR) -> list[Finding]:
         for t, significant in zip(tests, rejected, strict=True)
         if significant and t["effect"] >= t["effect_floor"]
     ]
-
-
-def _category(value: object) -> str:
-    """Spelled as the baseline spells it (DuckDB's CAST AS VARCHAR: booleans 'true' / 'false')."""
-    return str(value).lower() if isinstance(value, bool | np.bool_) else str(value)
 
 
 def _shares(counts: dict[str, int]) -> str:

@@ -51,9 +51,9 @@ def baseline() -> dict:
 
 def _findings(baseline: dict, sample: pa.Table, point: DecisionPoint = POINT) -> list:
     con = duckdb.connect()
-    con.register("drawn", sample)
-    con.execute("CREATE TABLE sample AS SELECT * FROM drawn")
-    return drift_findings([t.to_dict() for t in point_drift_tests(con, point, baseline)])
+    con.register("window_rows", sample)
+    con.execute("CREATE VIEW decisions AS SELECT * FROM window_rows")
+    return drift_findings([t.to_dict() for t in point_drift_tests(con, point, baseline, Window())])
 
 
 def test_the_baseline_model_learned_the_go_live_rule(baseline):
@@ -77,14 +77,14 @@ def test_a_behaviour_change_with_unchanged_inputs_is_decision_drift_not_data_dri
     found = _findings(baseline, _decisions(np.random.default_rng(6), SAMPLE_SIZE, behaviour_change=True))
     kinds = {f.kind for f in found}
     assert "decision_drift" in kinds and "data_drift" not in kinds
-    [disagreement] = [f for f in found if f.details["test"]["test"] == "binomial_vs_baseline_model"]
+    [disagreement] = [f for f in found if f.details["test"]["test"] == "fisher_exact_vs_baseline_model"]
     assert "disagree with the go-live decision rules" in disagreement.summary and disagreement.severity == "high"
 
 
 def test_a_significant_shift_under_the_authored_floor_is_not_a_finding_until_the_floor_is_lowered(baseline):
-    """A twentieth of an SD in 5,000 decisions is significant, but under the default floor of a tenth of an SD;
+    """0.08 of an SD in 5,000 decisions is significant, but under the default floor of a tenth of an SD;
     owners who author a floor of 0.03 SD see it."""
-    sample = _decisions(np.random.default_rng(8), 5_000, shift=1.0)
+    sample = _decisions(np.random.default_rng(8), 5_000, shift=1.6)
     assert not [f for f in _findings(baseline, sample) if f.kind == "data_drift"]
     strict = POINT.model_copy(update={"drift_floors": POINT.drift_floors.model_copy(update={"wasserstein_sd": 0.03})})
     [finding] = [f for f in _findings(baseline, sample, strict) if f.kind == "data_drift"]

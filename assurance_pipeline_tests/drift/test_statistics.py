@@ -1,22 +1,20 @@
-"""Drift statistics against published and hand-computed values."""
-
-import math
+"""Drift statistics against published and hand-computed values, and their level on tied and small data."""
 
 import numpy as np
 import pytest
-from scipy import optimize, stats
+from scipy import stats
 
 from assurance_pipeline.drift.statistics import (
     benjamini_hochberg,
-    binomial_p,
-    categories_against_frequencies,
-    cramer_von_mises_against_percentiles,
+    cramer_von_mises_cells,
     jensen_shannon_distance,
+    pearson_chi_square_cells,
+    permutation_p,
     rise_p,
-    wasserstein_in_sd,
+    wasserstein_cells,
 )
 
-NORMAL_PERCENTILES = [float(stats.norm.ppf(k / 100)) for k in range(1, 100)]
+PRECISE = {"exceedances": 4_000, "draws": 400_000}  # Monte Carlo precise enough to compare with exact values
 
 
 def test_benjamini_hochberg_on_the_papers_example():
@@ -32,72 +30,77 @@ def test_benjamini_hochberg_order_does_not_matter_and_empty_is_empty():
     assert benjamini_hochberg([]) == []
 
 
-UNIFORM_PERCENTILES = [k / 100 for k in range(1, 100)]
+def _cells(window: np.ndarray, baseline: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Untied samples as cells: one cell per pooled value, in order, counted on each side."""
+    values = np.sort(np.concatenate([window, baseline]))
+    in_window = np.isin(values, window).astype(int)
+    return in_window, 1 - in_window
 
 
-def _cvm_by_hand(u: np.ndarray) -> float:
-    """W² = 1/(12n) + sum((u_(i) - (2i - 1)/(2n))²) (Anderson 1962, eq. 1.3), u the CDF at the sorted sample."""
-    n = len(u)
-    return 1 / (12 * n) + float(np.sum((np.sort(u) - (2 * np.arange(1, n + 1) - 1) / (2 * n)) ** 2))
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_cramer_von_mises_cells_is_andersons_two_sample_statistic_and_p(seed: int):
+    """Without ties the cell form is Anderson's (1962) T, and the permutation p matches its exact distribution
+    (both as computed by scipy.stats.cramervonmises_2samp)."""
+    rng = np.random.default_rng(seed)
+    x, y = rng.normal(size=9), rng.normal(0.7, 1.0, size=11)
+    window, baseline = _cells(x, y)
+    exact = stats.cramervonmises_2samp(x, y, method="exact")
+    assert cramer_von_mises_cells(window, window + baseline, 9)[0] == pytest.approx(exact.statistic, rel=1e-12)
+    assert permutation_p(cramer_von_mises_cells, window, baseline, **PRECISE) == pytest.approx(exact.pvalue, abs=0.01)
 
 
-def test_cramer_von_mises_statistic_by_hand_and_the_published_5_percent_point():
-    """Against a uniform go-live, a sample squeezed toward the middle by c has a W² we can compute by hand; at
-    W² = 0.46136, the asymptotic 5% point (Anderson & Darling 1952, Ann. Math. Stat. 23:193–212, table 1),
-    p is 0.05."""
-    n = 1000
-    levels = (2 * np.arange(1, n + 1) - 1) / (2 * n)
-
-    def squeezed(c: float) -> np.ndarray:
-        return c + (1 - 2 * c) * levels
-
-    c = optimize.brentq(lambda c: _cvm_by_hand(squeezed(c)) - 0.46136, 0.0, 0.2)
-    w2, p = cramer_von_mises_against_percentiles(squeezed(c), UNIFORM_PERCENTILES)
-    assert w2 == pytest.approx(0.46136, rel=1e-6)
-    assert p == pytest.approx(0.05, abs=0.002)
+def test_cramer_von_mises_cells_null_has_the_published_5_percent_point():
+    """With many equiprobable cells and large samples, the statistic's permutation distribution approaches the
+    asymptotic Cramér–von Mises law, whose 95th percentile is 0.46136 (Anderson & Darling 1952, Ann. Math.
+    Stat. 23:193–212, table 1)."""
+    rng = np.random.default_rng(0)
+    pool = np.full(400, 50)  # 20,000 values in 400 cells
+    null = cramer_von_mises_cells(rng.multivariate_hypergeometric(pool, 2_000, size=20_000), pool, 2_000)
+    assert np.quantile(null, 0.95) == pytest.approx(0.46136, abs=0.015)
 
 
-def test_cramer_von_mises_matches_the_exact_cdf_and_finds_a_shift():
-    rng = np.random.default_rng(3)
-    same = rng.normal(size=400)
-    w2, p = cramer_von_mises_against_percentiles(same, NORMAL_PERCENTILES)
-    exact = stats.cramervonmises(same, stats.norm.cdf)
-    assert w2 == pytest.approx(exact.statistic, abs=0.01) and p > 0.05
-    w2_shift, p_shift = cramer_von_mises_against_percentiles(same + 0.5, NORMAL_PERCENTILES)
-    assert w2_shift > 5 and p_shift < 1e-6
-    assert 0.0 <= cramer_von_mises_against_percentiles(same + 5, NORMAL_PERCENTILES)[1] < 1e-6  # far past scipy's precision
+def test_pearson_chi_square_cells_hand_computed_and_as_scipy():
+    table = np.array([[10, 20, 5], [30, 25, 40]])
+    expected = stats.chi2_contingency(table, correction=False)[0]
+    assert pearson_chi_square_cells(table[0], table.sum(axis=0), 35)[0] == pytest.approx(expected)
+    # 30/40/30 against 500 each: (n+N)^2/(nN) sum (w - n c/T)^2 / c, by hand
+    w, b = np.array([30, 40, 30]), np.array([500, 500, 500])
+    pool, total = w + b, 1600
+    by_hand = sum((wj - 100 * cj / total) ** 2 / cj for wj, cj in zip(w, pool, strict=True)) * total**2 / (100 * 1500)
+    assert pearson_chi_square_cells(w, pool, 100)[0] == pytest.approx(by_hand)
 
 
-def test_three_categories_take_chi_square_hand_computed():
-    """30/40/30 against equal shares: expected 33.3 each, chi2 = (3.33² + 6.67² + 3.33²) / 33.3 = 2, p = e^-1."""
-    test, chi2, p = categories_against_frequencies({"a": 30, "b": 40, "c": 30}, {"a": 500, "b": 500, "c": 500})
-    assert (test, chi2, p) == ("chi_square", pytest.approx(2.0), pytest.approx(math.exp(-1)))
-    test, _, p_new = categories_against_frequencies({"a": 50, "b": 45, "c": 5}, {"a": 500, "b": 500})  # c unseen at go-live
-    assert test == "chi_square" and p_new < 1e-6
+def test_permutation_chi_square_on_the_tea_tasting_table():
+    """Fisher (1935): 3 of 4 against 1 of 4. Under the permutation the chi-square orders the tables as Fisher's
+    two-sided test does here, so p = 34/70."""
+    assert permutation_p(pearson_chi_square_cells, np.array([3, 1]), np.array([1, 3]), **PRECISE) == pytest.approx(34 / 70, abs=0.01)
 
 
-def test_two_categories_take_the_exact_binomial():
-    """30 of 100 against a 50/50 go-live: by symmetry p = 2 P(X <= 30) = 7.85e-5."""
-    test, count, p = categories_against_frequencies({"a": 30, "b": 70}, {"a": 500, "b": 500})
-    assert (test, count) == ("exact_binomial", 30.0) and p == pytest.approx(7.8505e-5, rel=1e-3)
-    assert categories_against_frequencies({"true": 95, "false": 5}, {"true": 1000})[2] < 1e-6  # false unseen at go-live
+def test_permutation_p_is_reproducible_and_has_a_floor():
+    rng = np.random.default_rng(5)
+    window, baseline = rng.multinomial(300, [0.2] * 5), rng.multinomial(3_000, [0.2] * 5)
+    p = permutation_p(cramer_von_mises_cells, window, baseline)
+    assert permutation_p(cramer_von_mises_cells, window, baseline) == p and 0 < p <= 1
+    far = permutation_p(cramer_von_mises_cells, np.array([300, 0, 0, 0, 0]), baseline, draws=2_000)
+    assert far == 1 / 2_000  # nothing as extreme in 1,999 draws: (0 + 1) / 2,000 (Besag & Clifford 1991)
+    assert permutation_p(cramer_von_mises_cells, np.zeros(5, dtype=int), baseline) == 1.0
 
 
-@pytest.mark.parametrize(("n", "share"), [(50, 0.05), (100, 0.05), (100, 0.3), (150, 0.3)])
-def test_the_exact_binomial_never_runs_over_its_level(n: int, share: float):
-    """The chance, on stationary data, of p under the level is at most the level, at BH's first step for six
-    tests and at 5% (Pearson's chi-square exceeds both at n = 100, share 0.05)."""
-    counts = np.arange(n + 1)
-    pmf = stats.binom.pmf(counts, n, share)
-    p = np.array([binomial_p(int(k), n, share) for k in counts])
-    for level in (0.05 / 6, 0.05):
-        assert pmf[p <= level].sum() <= level
-
-
-def test_binomial_p_one_sided_hand_computed():
-    """P(X >= 10) for n = 100, rate 0.05: 0.0282."""
-    assert binomial_p(10, 100, 0.05, alternative="greater") == pytest.approx(0.0282, abs=1e-4)
-    assert binomial_p(0, 0, 0.05) == 1.0
+@pytest.mark.parametrize(("name", "shares", "golive", "n"), [
+    ("six tied values", [0.05, 0.1, 0.3, 0.3, 0.2, 0.05], 500, 60),
+    ("zero-inflated", [0.4, 0.3, 0.2, 0.1], 20_000, 20),
+    ("rare categories", [0.9, *[0.1 / 29] * 29], 500, 60),
+])
+def test_permutation_tests_keep_their_level_on_tied_and_small_data(name, shares, golive, n):
+    """Stationary data drawn from the true shares (not from the go-live counts): both tests reject at most
+    5% (+ a Monte Carlo margin of 2 standard errors over 600 draws)."""
+    rng = np.random.default_rng(11)
+    rejected = {"cvm": 0, "chi2": 0}
+    for _ in range(600):
+        window, baseline = rng.multinomial(n, shares), rng.multinomial(golive, shares)
+        rejected["cvm"] += permutation_p(cramer_von_mises_cells, window, baseline) <= 0.05
+        rejected["chi2"] += permutation_p(pearson_chi_square_cells, window, baseline) <= 0.05
+    assert max(rejected.values()) / 600 <= 0.05 + 2 * np.sqrt(0.05 * 0.95 / 600), (name, rejected)
 
 
 def test_rise_p_is_fishers_exact_on_the_tea_tasting_table():
@@ -108,14 +111,23 @@ def test_rise_p_is_fishers_exact_on_the_tea_tasting_table():
 
 
 def test_jensen_shannon_bounds():
-    assert jensen_shannon_distance({"a": 5, "b": 5}, {"a": 50, "b": 50}) == pytest.approx(0.0, abs=1e-12)
-    assert jensen_shannon_distance({"a": 5}, {"b": 50}) == pytest.approx(1.0)
+    assert jensen_shannon_distance(np.array([5, 5]), np.array([50, 50])) == pytest.approx(0.0, abs=1e-12)
+    assert jensen_shannon_distance(np.array([5, 0]), np.array([0, 50])) == pytest.approx(1.0)
 
 
-def test_wasserstein_in_sd_reads_a_shift_in_standard_deviations():
-    """A large normal sample is about 0 sd from its own percentiles, about 0.5 sd once shifted by half an sd,
-    and the distance is in units of the baseline's sd whatever the scale."""
-    sample = np.random.default_rng(8).normal(size=50_000)
-    assert wasserstein_in_sd(sample, NORMAL_PERCENTILES, 1.0) == pytest.approx(0.0, abs=0.02)
-    assert wasserstein_in_sd(sample + 0.5, NORMAL_PERCENTILES, 1.0) == pytest.approx(0.5, abs=0.02)
-    assert wasserstein_in_sd(3 * sample + 7, [3 * p + 7 for p in NORMAL_PERCENTILES], 3.0) == pytest.approx(0.0, abs=0.02)
+def test_wasserstein_cells_is_exact_on_discrete_values():
+    """Ratings 1..5: the distance is scipy's weighted Wasserstein-1 on the same values."""
+    values = [1.0, 2.0, 3.0, 4.0, 5.0]
+    window, baseline = np.array([5, 10, 20, 40, 25, 0]), np.array([100, 200, 400, 200, 100, 0])  # last cell: above 5
+    expected = stats.wasserstein_distance(values, values, window[:5], baseline[:5])
+    assert wasserstein_cells(window, baseline, values) == pytest.approx(expected)
+
+
+def test_wasserstein_cells_reads_a_shift_over_percentile_bins():
+    """Counted into a normal's percentile bins, a half-sd shift reads about 0.5 sd."""
+    rng = np.random.default_rng(8)
+    edges = stats.norm.ppf(np.arange(1, 100) / 100)
+    counts = lambda x: np.bincount(np.searchsorted(edges, x, side="left"), minlength=100)  # noqa: E731
+    golive = counts(rng.normal(size=50_000))
+    assert wasserstein_cells(counts(rng.normal(size=50_000)), golive, edges) == pytest.approx(0.0, abs=0.02)
+    assert wasserstein_cells(counts(rng.normal(0.5, 1.0, size=50_000)), golive, edges) == pytest.approx(0.5, abs=0.03)

@@ -146,14 +146,23 @@ def outcome_evidence(
     return dg.Output(value, metadata=md.outcome_metadata(value))
 
 
-@dg.asset(group_name=GROUP, kinds={"scipy", "duckdb"}, deps=[decision_sample])
-def drift_tests(sampling_plan: dict, standard: StandardResource, workspace: TransientWorkspaceResource) -> dg.Output[list]:
-    """Every drift test of the sample against the go-live baseline: statistics, p-values and effect sizes only."""
-    with user_errors():
+@dg.asset(group_name=GROUP, kinds={"scipy", "duckdb"})
+def drift_tests(
+    confirmed_standard: dict, sampling_plan: dict, standard: StandardResource, decision_log: DecisionLogResource,
+    workspace: TransientWorkspaceResource,
+) -> dg.Output[list]:
+    """Every drift test of the window's decisions against the go-live baseline, counted over the whole window in
+    one pushed-down scan per point (the same window always gives the same tests): statistics, p-values and
+    effect sizes only. A second-stage follow-up covers its first stage's window, whose drift is already tested."""
+    if confirmed_standard["follow_up"]:
+        return dg.Output([], metadata=md.drift_metadata([]))
+    with user_errors(f"source {decision_log.uri}"):
         loaded, baseline = standard.load(), read_baseline(standard.path) or {"points": {}}
-        con = _sample_workspace(workspace)
-        points = [p["decision_point"] for p in sampling_plan["plan"]["points"] if p["sample_size"]]
-        tests = [t for p in points for t in point_drift_tests(con, loaded.decision_points[p], baseline["points"].get(p) or {})]
+        con = workspace.connection
+        decision_log.attach(con)
+        window = Window.from_dict(confirmed_standard["window"])
+        points = [p["decision_point"] for p in sampling_plan["plan"]["points"] if p["population"]]
+        tests = [t for p in points for t in point_drift_tests(con, loaded.decision_points[p], baseline["points"].get(p) or {}, window)]
         tests += override_tests(PopulationProfile.from_dict(sampling_plan["population"]), baseline, [loaded.decision_points[p] for p in points])
     value = [t.to_dict() for t in tests]
     return dg.Output(value, metadata=md.drift_metadata(value))
