@@ -338,6 +338,16 @@ def test_same_seed_draws_the_same_sample_and_another_seed_a_different_one(plante
     assert sorted(third[HIGH]["decision_ids"]) == sorted(first[HIGH]["decision_ids"])  # the whole population either way
 
 
+def test_the_same_window_gives_the_same_drift_tests_whatever_the_seed(planted: Cycle):
+    """Drift is counted over every decision of the window, so another seed (another audit sample) changes nothing."""
+    other = materialize(planted.store, seed=OTHER_SEED)
+    assert other.output("decision_sample") != planted.output("decision_sample")
+    assert other.output("drift_tests") == planted.output("drift_tests") and planted.output("drift_tests")
+    drift_kinds = {"data_drift", "decision_drift", "override"}
+    assert [f["summary"] for f in other.output("findings") if f["kind"] in drift_kinds] == \
+        [f["summary"] for f in planted.output("findings") if f["kind"] in drift_kinds]
+
+
 # --- a renamed contract column -----------------------------------------------------------------------------------------
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from assurance_pipeline.drift.cell_counts import count_cells, is_category, is_number, number_cells
+from assurance_pipeline.drift.cell_counts import category_cells, count_cells, is_category, is_number, number_cells
 from assurance_pipeline.drift.decision_model import train
 from assurance_pipeline.errors import AssuranceError
 from assurance_pipeline.sampling.population import profile_population
@@ -73,7 +73,7 @@ def _profile_columns(con, point: DecisionPoint, present: set[str]) -> dict[str, 
             profiles[name].update(number_cells(con, point, "sample", present, name))
             cells[name] = {"upper_edges": profiles[name]["upper_edges"]}
         elif is_category(spec):
-            cells[name] = {"categories": ["false", "true"] if spec.type == "boolean" else [str(v) for v in spec.isin]}
+            cells[name] = category_cells(spec)
     counted, _ = count_cells(con, point, "sample", present, cells)
     for name, result in counted.items():
         profiles[name]["counts" if "upper_edges" in cells[name] else "frequencies"] = result["counts"]

@@ -41,14 +41,14 @@ def number_cells(con: duckdb.DuckDBPyConnection, point: DecisionPoint, relation:
     rows = f"WITH point_rows AS ({point_rows_sql(point, present, relation=relation)}) "
     params = {"decision_point": point.id}
     total, distinct, mean, std = con.execute(
-        rows + f"SELECT count({col}), count(DISTINCT {col}), avg({col}), stddev_samp({col}) FROM point_rows", params).fetchone()
+        rows + f"SELECT count({col}), count(DISTINCT {col}), avg({col}), stddev_samp({col}) FROM point_rows", params).fetchall()[0]
     if not total:
         return {"shape": None, "mean": None, "std": None, "upper_edges": []}
     if distinct <= MAX_DISCRETE_VALUES:
         edges = [float(v) for (v,) in con.execute(rows + f"SELECT DISTINCT {col} FROM point_rows WHERE {col} IS NOT NULL ORDER BY 1", params).fetchall()]
         return {"shape": "discrete", "mean": mean, "std": std, "upper_edges": edges}
-    (quantiles,) = con.execute(rows + f"SELECT quantile_disc({col}, {PERCENTILES}) FROM point_rows", params).fetchone()
-    (mode,) = con.execute(rows + f"SELECT max(n) FROM (SELECT count(*) AS n FROM point_rows WHERE {col} IS NOT NULL GROUP BY {col})", params).fetchone()
+    (quantiles,) = con.execute(rows + f"SELECT quantile_disc({col}, {PERCENTILES}) FROM point_rows", params).fetchall()[0]
+    (mode,) = con.execute(rows + f"SELECT max(n) FROM (SELECT count(*) AS n FROM point_rows WHERE {col} IS NOT NULL GROUP BY {col})", params).fetchall()[0]
     shape = "point_mass" if mode / total >= POINT_MASS_SHARE else "continuous"
     return {"shape": shape, "mean": mean, "std": std, "upper_edges": sorted({float(q) for q in quantiles})}
 
@@ -79,7 +79,7 @@ def count_cells(con: duckdb.DuckDBPyConnection, point: DecisionPoint, relation: 
     if not selects:
         return {}, None
     rows = point_rows_sql(point, present, relation=relation)
-    values = con.execute(f"WITH point_rows AS ({rows}) SELECT {', '.join(selects)} FROM point_rows", params).fetchone()
+    values = con.execute(f"WITH point_rows AS ({rows}) SELECT {', '.join(selects)} FROM point_rows", params).fetchall()[0]
     out = {}
     for i, (name, cell) in enumerate(cells.items()):
         histogram, mean = values[2 * i] or {}, values[2 * i + 1]
@@ -93,10 +93,16 @@ def count_cells(con: duckdb.DuckDBPyConnection, point: DecisionPoint, relation: 
     return out, (tuple(values[-2:]) if model else None)
 
 
-def subject_cells(profile: dict) -> dict | None:
-    """What `count_cells` needs of a column's baseline profile, or None when the profile has nothing to test."""
+def category_cells(spec: ContractColumn) -> dict:
+    """A flag's or category's cells: every authored value, seen at go-live or not. Fixed by the contract, never
+    by the data, so a value that go-live happened not to see keeps its own cell and the permutation stays exact."""
+    return {"categories": ["false", "true"] if spec.type == "boolean" else [str(v) for v in spec.isin or []]}
+
+
+def subject_cells(profile: dict, spec: ContractColumn) -> dict | None:
+    """What `count_cells` needs to count a column as its baseline profile was counted, or None (nothing to test)."""
     if profile.get("upper_edges"):
         return {"upper_edges": profile["upper_edges"]}
-    if profile.get("frequencies"):
-        return {"categories": list(profile["frequencies"])}
+    if profile.get("frequencies") is not None and is_category(spec):
+        return category_cells(spec)
     return None

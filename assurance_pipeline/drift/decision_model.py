@@ -95,7 +95,7 @@ def prediction_sql(model: dict) -> tuple[str, dict]:
         column = quote_ident(features[index]["column"])
         if equals[index] is not None:
             return f"(CASE WHEN CAST({column} AS VARCHAR) = $tree_equals[{index + 1}] THEN 1.0 ELSE 0.0 END)"
-        return f"TRY_CAST({column} AS DOUBLE)"
+        return f"nullif(TRY_CAST({column} AS DOUBLE), 'NaN'::DOUBLE)"  # NaN is missing, as in `predict`
 
     def node(i: int) -> str:
         n = model["nodes"][i]

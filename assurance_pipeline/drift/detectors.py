@@ -56,7 +56,7 @@ def point_drift_tests(con: duckdb.DuckDBPyConnection, point: DecisionPoint, base
     decision = point.decision_field if point.decision_field in present else None
     profiles = baseline.get("columns", {})
     subjects = [n for n in [*point.drift_inputs(), *([decision] if decision else [])] if n in present and n in profiles]
-    cells = {n: c for n in subjects if (c := subject_cells(profiles[n]))}
+    cells = {n: c for n in subjects if (c := subject_cells(profiles[n], point.contract[n]))}
     model = baseline.get("decision_model") if decision else None
     counted, disagreement = count_cells(con, point, window_relation(window.predicate()), present, cells, model)
     floors = point.drift_floors

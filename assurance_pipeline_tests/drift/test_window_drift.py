@@ -1,0 +1,106 @@
+"""Drift counted over the window in the engine: the go-live cells by shape, the decision model in SQL, and values
+outside the contract counted but never named."""
+
+import datetime as dt
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from assurance_pipeline.drift.baseline import compute_baseline
+from assurance_pipeline.drift.cell_counts import OTHER, count_cells
+from assurance_pipeline.drift.decision_model import predict, train
+from assurance_pipeline.drift.detectors import point_drift_tests
+from assurance_pipeline.sources.window import Window
+from assurance_pipeline.standard.models import DecisionPoint, Standard, StandardHeader
+
+POINT = DecisionPoint(
+    id="loan", title="t", meaning="m", authority="a", owner="o", risk_tier="high",
+    contract={"amount": {"type": "float"}, "rating": {"type": "integer"}, "fee": {"type": "float"},
+              "channel": {"type": "string", "isin": ["web", "branch"]}, "urgent": {"type": "boolean"},
+              "decision": {"type": "string", "isin": ["approve", "reject"]}},
+    decision_field="decision", input_fields=["amount", "rating", "fee", "channel", "urgent"],
+)
+STANDARD = Standard(header=StandardHeader(name="s", version="1", owner="o"), decision_points={"loan": POINT})
+
+
+def _log(rng: np.random.Generator, n: int, channel: list[str] | None = None) -> pa.Table:
+    amount = rng.lognormal(8, 0.5, n)
+    rating = rng.choice(6, n, p=[0.05, 0.1, 0.2, 0.3, 0.25, 0.1])
+    urgent = rng.random(n) < 0.2
+    approve = ((rating >= 3) & (amount < 5000)) ^ (rng.random(n) < 0.03)
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    return pa.table({
+        "decision_id": [f"D{i}" for i in range(n)], "decision_point": ["loan"] * n,
+        "decided_at": pa.array([start + dt.timedelta(minutes=i) for i in range(n)], pa.timestamp("us", tz="UTC")),
+        "actor_type": ["agent"] * n, "actor_id": ["bot"] * n, "actor_version": ["1"] * n,
+        "reviewed_by": pa.nulls(n, pa.string()), "overridden": [False] * n, "cost": [0.1] * n,
+        "amount": np.where(rng.random(n) < 0.02, np.nan, amount), "rating": rating,
+        "fee": np.where(rng.random(n) < 0.4, 0.0, np.round(rng.lognormal(3, 1, n), 2)),
+        "channel": channel or list(rng.choice(["web", "branch"], n)), "urgent": urgent,
+        "decision": np.where(approve, "approve", "reject"),
+    })
+
+
+def _connection(table: pa.Table) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.register("log_rows", table)
+    con.execute("CREATE VIEW decisions AS SELECT * FROM log_rows")
+    return con
+
+
+def _baseline(table: pa.Table) -> dict:
+    return compute_baseline(_connection(table), STANDARD, Window())["points"]["loan"]
+
+
+def test_the_baseline_records_each_numbers_shape_and_its_exact_go_live_counts():
+    table = _log(np.random.default_rng(1), 5_000)
+    columns = _baseline(table)["columns"]
+    rating, fee, amount = columns["rating"], columns["fee"], columns["amount"]
+    assert rating["shape"] == "discrete" and rating["upper_edges"] == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    assert rating["counts"] == [*np.bincount(table["rating"].to_numpy(), minlength=6).tolist(), 0]  # nothing above 5
+    assert fee["shape"] == "point_mass" and fee["upper_edges"][0] == 0.0
+    assert fee["counts"][0] == int(np.sum(table["fee"].to_numpy() == 0.0))  # the zeros keep a cell of their own
+    assert amount["shape"] == "continuous" and len(amount["upper_edges"]) == 99
+    assert sum(amount["counts"]) == amount["count"] - amount["nulls"]
+    assert columns["urgent"]["frequencies"] == {"false": int(np.sum(~table["urgent"].to_numpy())), "true": int(np.sum(table["urgent"].to_numpy()))}
+
+
+def test_the_decision_model_judges_in_sql_exactly_as_the_python_walk():
+    """The stored tree as a SQL CASE takes the same path for every row as `predict`, missing values included."""
+    table = _log(np.random.default_rng(2), 4_000)
+    model = _baseline(table)["decision_model"]
+    window = _log(np.random.default_rng(3), 2_000)
+    frame = window.to_pandas()
+    disagree_python = int(np.sum(predict(model, frame) != frame["decision"].astype(str).to_numpy()))
+    _, (disagree_sql, decided) = count_cells(_connection(window), POINT, "decisions", set(POINT.contract), {}, model)
+    assert (disagree_sql, decided) == (disagree_python, 2_000)
+    assert model["held_out_disagreeing"] == round(model["baseline_disagreement"] * model["held_out"])
+
+
+def test_train_labels_are_spelled_as_sql_spells_them():
+    frame = pd.DataFrame({"x": np.arange(400.0), "ok": ["true" if v < 200 else "false" for v in range(400)]})
+    model = train(frame, {"x": POINT.contract["amount"]}, "ok")
+    assert {n["decision"] for n in model["nodes"]} == {"true", "false"}
+
+
+def test_values_outside_the_contract_are_counted_in_one_cell_and_never_named():
+    baseline = _baseline(_log(np.random.default_rng(4), 3_000))
+    channel = ["web"] * 600 + ["SNTL_customer_name_0042"] * 150 + ["branch"] * 250
+    con = _connection(_log(np.random.default_rng(5), 1_000, channel=channel))
+    [test] = [t for t in point_drift_tests(con, POINT, baseline, Window()) if t.subject == "channel"]
+    assert "SNTL" not in test.what_moved and OTHER in test.what_moved and test.p_value < 0.001
+    counted, _ = count_cells(con, POINT, "decisions", set(POINT.contract), {"channel": {"categories": ["web", "branch"]}})
+    assert counted["channel"]["counts"] == {OTHER: 150, "branch": 250, "web": 600}
+
+
+def test_a_rating_moving_half_a_point_is_data_drift_and_a_stationary_window_is_not():
+    baseline = _baseline(_log(np.random.default_rng(6), 20_000))
+    same = point_drift_tests(_connection(_log(np.random.default_rng(7), 500)), POINT, baseline, Window())
+    assert all(t.p_value > 0.01 for t in same if t.subject == "rating")
+    moved = _log(np.random.default_rng(8), 500)
+    moved = moved.set_column(moved.schema.get_field_index("rating"), "rating",
+                             pa.array(np.minimum(moved["rating"].to_numpy() + (np.random.default_rng(9).random(500) < 0.5), 5)))
+    [rating] = [t for t in point_drift_tests(_connection(moved), POINT, baseline, Window()) if t.subject == "rating"]
+    assert rating.p_value < 0.001 and rating.shape == "discrete" and rating.effect >= POINT.drift_floors.wasserstein_sd
