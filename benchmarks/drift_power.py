@@ -1,7 +1,7 @@
 """Drift power benchmark: detection power and false-alarm rate, this project against Evidently's DataDriftPreset.
 
-Both see the same samples drawn from a go-live distribution and from graded shifts of it. This project
-compares each sample with its aggregate baseline (percentiles, frequencies, decision model) through the
+Both see the same windows of decisions drawn from a go-live distribution and from graded shifts of it. This
+project compares each window with its aggregate baseline (go-live counts per cell, decision model) through the
 cycle's own detectors and Benjamini–Hochberg; Evidently (0.7) compares it with a raw reference of 5,000 go-live
 rows, read four ways: at this project's false-alarm rate (its per-column p-value threshold calibrated on the
 stationary samples of each size), any column p < 0.05, dataset drift, and the inputs alone.
@@ -35,16 +35,20 @@ from assurance_pipeline.validation.conformance import validate_point
 from assurance_pipeline.sources.window import Window
 from assurance_pipeline.standard.models import DecisionPoint, Standard, StandardHeader
 
+TERMS = [12, 24, 36, 48, 60]  # a loan term in months
+RATING_SHARES = (0.1, 0.2, 0.4, 0.2, 0.1)  # a rating of 1 to 5, 3.0 on average
+TERM_SHARES = (0.1, 0.2, 0.4, 0.2, 0.1)
 POINT = DecisionPoint(
     id="approval", title="t", meaning="m", authority="a", owner="o", risk_tier="high",
     contract={"x": {"type": "float"}, "c": {"type": "string", "isin": ["a", "b", "c"]}, "flag": {"type": "boolean"},
+              "rating": {"type": "integer"}, "term": {"type": "integer", "isin": TERMS},
               "decision": {"type": "string", "isin": ["approve", "reject"]}, "signoff": {"type": "string", "nullable": True}},
     conditions=[{"id": "C-1", "title": "sign-off above 100", "when": "x > 100", "require": "signoff IS NOT NULL", "severity": "high"}],
-    decision_field="decision", input_fields=["x", "c", "flag"], cost={"budget_per_decision": 1.0},
+    decision_field="decision", input_fields=["x", "c", "flag", "rating", "term"], cost={"budget_per_decision": 1.0},
 )
 STANDARD = Standard(header=StandardHeader(name="bench", version="1", owner="o"), decision_points={"approval": POINT})
-MONITORED = ["x", "c", "flag", "decision", "cost", "overridden", "signed"]  # what an input/output monitor is given
-INPUTS = ["x", "c", "flag"]  # what an input-only monitor is given
+MONITORED = ["x", "c", "flag", "rating", "term", "decision", "cost", "overridden", "signed"]  # what an input/output monitor is given
+INPUTS = ["x", "c", "flag", "rating", "term"]  # what an input-only monitor is given
 
 # scenario -> (kind of drift, generator parameters)
 SCENARIOS = {
@@ -53,6 +57,8 @@ SCENARIOS = {
     "input shift 0.25 sd": ("input", {"shift": 5.0}),
     "input shift 0.5 sd": ("input", {"shift": 10.0}),
     "category mix shift (a 50%->40%)": ("input", {"mix": [0.4, 0.3, 0.3]}),
+    "rating 3.0 -> 3.5 on average": ("input", {"rating": (0.05, 0.1, 0.3, 0.3, 0.25)}),
+    "term mix moves 10 points (36 -> 60 months)": ("input", {"terms": (0.1, 0.2, 0.3, 0.2, 0.2)}),
     "behaviour change, inputs unchanged (mild)": ("behaviour", {"flip": (100, 110)}),
     "behaviour change, inputs unchanged (strong)": ("behaviour", {"flip": (85, 110)}),
     "cost creep +20%": ("cost", {"cost": 0.06}),
@@ -65,7 +71,7 @@ SCENARIOS = {
 
 
 def decisions(rng: np.random.Generator, n: int, shift: float = 0.0, mix=(0.5, 0.3, 0.2), flip=None, cost: float = 0.05,
-              override: float = 0.05, skip: float = 0.0) -> pd.DataFrame:
+              override: float = 0.05, skip: float = 0.0, rating=RATING_SHARES, terms=TERM_SHARES) -> pd.DataFrame:
     x = rng.normal(100 + shift, 20, n)
     c = rng.choice(["a", "b", "c"], n, p=list(mix))
     flag = rng.random(n) < 0.3
@@ -79,6 +85,7 @@ def decisions(rng: np.random.Generator, n: int, shift: float = 0.0, mix=(0.5, 0.
         "decided_at": [start + dt.timedelta(minutes=i) for i in range(n)], "actor_type": "agent", "actor_id": "bot",
         "actor_version": "1", "reviewed_by": None, "overridden": rng.random(n) < override,
         "cost": rng.gamma(4.0, cost / 4.0, n), "x": x, "c": c, "flag": flag,
+        "rating": rng.choice(np.arange(1, 6), n, p=list(rating)), "term": rng.choice(TERMS, n, p=list(terms)),
         "decision": np.where(approve, "approve", "reject"),
         "signoff": np.where((x > 100) & (rng.random(n) < skip), None, "manager"),
     }).assign(signed=lambda frame: frame.signoff.notna())
@@ -101,10 +108,11 @@ def ours(baseline: dict, sample: pd.DataFrame) -> bool:
     """The cycle's detectors on one sample: drift tests with BH and floors, override and cost against baseline."""
     con = duckdb.connect()
     con.register("drawn", to_arrow(sample))
-    con.execute("CREATE TABLE sample AS SELECT * FROM drawn")
+    con.execute("CREATE VIEW decisions AS SELECT * FROM drawn")  # the window: drift is counted over all of it
+    con.execute("CREATE TABLE sample AS SELECT * FROM drawn")  # and, sampled whole, conformance
     profile = PopulationProfile([ActorGroup("approval", "agent", "bot", "1", len(sample), len(sample), float(sample.cost.sum()),
                                             len(sample), int(sample.overridden.sum()))])
-    tests = [t.to_dict() for t in [*point_drift_tests(con, POINT, baseline["points"]["approval"]), *override_tests(profile, baseline, [POINT])]]
+    tests = [t.to_dict() for t in [*point_drift_tests(con, POINT, baseline["points"]["approval"], Window()), *override_tests(profile, baseline, [POINT])]]
     found = drift_findings(tests) + [f for f in cost_findings(STANDARD, profile, baseline, ["approval"]) if f.details["against"] == "baseline"]
     plan = PointPlan("approval", "high", 0.95, 0.05, 0.0, len(sample), 0, 10**9, len(sample))
     conformance = validate_point(con, POINT, plan).evaluation["conclusion"]  # the cycle's own DCT evaluation
@@ -116,10 +124,10 @@ def _evidently(reference: pd.DataFrame, sample: pd.DataFrame, **preset_options) 
     from evidently import DataDefinition, Dataset, Report
     from evidently.presets import DataDriftPreset
 
-    definition = DataDefinition(numerical_columns=["x", "cost"], categorical_columns=["c", "flag", "decision", "overridden", "signed"])
+    definition = DataDefinition(numerical_columns=["x", "rating", "cost"], categorical_columns=["c", "flag", "term", "decision", "overridden", "signed"])
 
     def as_data(frame: pd.DataFrame) -> Dataset:
-        return Dataset.from_pandas(frame[MONITORED].astype({"flag": str, "overridden": str, "signed": str}), data_definition=definition)
+        return Dataset.from_pandas(frame[MONITORED].astype({"flag": str, "term": str, "overridden": str, "signed": str}), data_definition=definition)
 
     return Report([DataDriftPreset(**preset_options)]).run(current_data=as_data(sample), reference_data=as_data(reference)).dict()["metrics"]
 

@@ -68,24 +68,23 @@ def point_drift_tests(con: duckdb.DuckDBPyConnection, point: DecisionPoint, base
 
 
 def _column_test(kind: str, point_id: str, name: str, window: dict, profile: dict, floors: DriftFloors) -> DriftTest | None:
-    if "upper_edges" in profile:
-        w, b = np.array(window["counts"]), np.array(profile["counts"])
-        if w.sum() < MIN_VALUES or b.sum() == 0:
-            return None
-        statistic = float(st.cramer_von_mises_cells(w, w + b, int(w.sum()))[0])
-        distance = st.wasserstein_cells(w, b, profile["upper_edges"]) / profile["std"] if profile.get("std") else 0.0
-        moved = f"{name} moved (mean {window['mean']:.4g}, go-live {profile['mean']:.4g}; {profile['shape']} values)"
-        return DriftTest(kind, point_id, name, "cramer_von_mises_permutation", statistic, st.permutation_p(st.cramer_von_mises_cells, w, b),
-                         "wasserstein_sd", distance, floors.wasserstein_sd, int(w.sum()), moved, profile["shape"])
-    categories = sorted(set(window["counts"]) | set(profile["frequencies"]))
-    w = np.array([window["counts"].get(c, 0) for c in categories])
-    b = np.array([profile["frequencies"].get(c, 0) for c in categories])
+    """A number over its go-live cells (Cramér–von Mises), or a flag or category over its values (chi-square)."""
+    number = "upper_edges" in profile
+    categories = [] if number else sorted(set(window["counts"]) | set(profile["frequencies"]))
+    w = np.array(window["counts"] if number else [window["counts"].get(c, 0) for c in categories])
+    b = np.array(profile["counts"] if number else [profile["frequencies"].get(c, 0) for c in categories])
     if w.sum() < MIN_VALUES or b.sum() == 0:
         return None
-    statistic = float(st.pearson_chi_square_cells(w, w + b, int(w.sum()))[0])
+    if number:
+        statistic, p = st.permutation_test(st.cramer_von_mises_cells, w, b)
+        distance = st.wasserstein_cells(w, b, profile["upper_edges"]) / profile["std"] if profile.get("std") else 0.0
+        moved = f"{name} moved (mean {window['mean']:.4g}, go-live {profile['mean']:.4g}; {profile['shape']} values)"
+        return DriftTest(kind, point_id, name, "cramer_von_mises_permutation", statistic, p, "wasserstein_sd", distance,
+                         floors.wasserstein_sd, int(w.sum()), moved, profile["shape"])
+    statistic, p = st.permutation_test(st.pearson_chi_square_cells, w, b)
     moved = f"{'decision rates' if kind == 'decision_drift' else name} shifted ({_shares(window['counts'])}; go-live {_shares(profile['frequencies'])})"
-    return DriftTest(kind, point_id, name, "chi_square_permutation", statistic, st.permutation_p(st.pearson_chi_square_cells, w, b),
-                     "jensen_shannon", st.jensen_shannon_distance(w, b), floors.jensen_shannon, int(w.sum()), moved, "categories")
+    return DriftTest(kind, point_id, name, "chi_square_permutation", statistic, p, "jensen_shannon", st.jensen_shannon_distance(w, b),
+                     floors.jensen_shannon, int(w.sum()), moved, "categories")
 
 
 def _disagreement_test(point_id: str, model: dict, disagree: int, decided: int, floor: float) -> DriftTest | None:

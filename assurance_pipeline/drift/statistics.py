@@ -49,9 +49,9 @@ def pearson_chi_square_cells(window: np.ndarray, pool: np.ndarray, n: int) -> np
     return np.sum((window[:, seen] - expected) ** 2 / pool[seen], axis=1) * total**2 / (n * (total - n))
 
 
-def permutation_p(statistic: CellStatistic, window: np.ndarray, baseline: np.ndarray,
-                  exceedances: int = PERMUTATION_EXCEEDANCES, draws: int = PERMUTATION_DRAWS) -> float:
-    """P-value of `statistic` under the two-sample null (window and go-live drawn from one distribution): the
+def permutation_test(statistic: CellStatistic, window: np.ndarray, baseline: np.ndarray,
+                     exceedances: int = PERMUTATION_EXCEEDANCES, draws: int = PERMUTATION_DRAWS) -> tuple[float, float]:
+    """The observed `statistic` and its p-value under the two-sample null (window and go-live drawn from one distribution): the
     window's counts are then a multivariate hypergeometric draw of n from the pooled counts (Fisher's
     conditional permutation test; Agresti 2013, §3.5), so the test is exact for any cells, ties or sizes. Drawn
     by Monte Carlo with Besag & Clifford's (1991, Biometrika 78:301–304) sequential stopping: stop at the h-th
@@ -60,8 +60,8 @@ def permutation_p(statistic: CellStatistic, window: np.ndarray, baseline: np.nda
     window, baseline = np.asarray(window, dtype=np.int64), np.asarray(baseline, dtype=np.int64)
     pool, n = window + baseline, int(window.sum())
     if n == 0 or n == pool.sum() or np.count_nonzero(pool) < 2:
-        return 1.0
-    observed = statistic(window, pool, n)[0]
+        return 0.0, 1.0
+    observed = float(statistic(window, pool, n)[0])
     rng = np.random.default_rng(_seed(window, baseline))
     drawn = exceeded = 0
     batch = 128
@@ -69,9 +69,9 @@ def permutation_p(statistic: CellStatistic, window: np.ndarray, baseline: np.nda
         size = min(batch, draws - 1 - drawn)
         hits = np.cumsum(statistic(rng.multivariate_hypergeometric(pool, n, size=size), pool, n) >= observed * (1 - 1e-9))
         if exceeded + hits[-1] >= exceedances:
-            return exceedances / (drawn + int(np.searchsorted(hits, exceedances - exceeded)) + 1)
+            return observed, exceedances / (drawn + int(np.searchsorted(hits, exceedances - exceeded)) + 1)
         exceeded, drawn, batch = exceeded + int(hits[-1]), drawn + size, batch * 4
-    return (exceeded + 1) / draws
+    return observed, (exceeded + 1) / draws
 
 
 def _seed(*counts: np.ndarray) -> int:

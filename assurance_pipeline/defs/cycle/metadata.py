@@ -61,9 +61,10 @@ def outcome_metadata(value: list) -> dict:
 
 
 def drift_metadata(value: list) -> dict:
-    rows = [[t["decision_point"], t["kind"], t["subject"], t["test"], f"{t['statistic']:.3f}", f"{t['p_value']:.2g}",
+    rows = [[t["decision_point"], t["kind"], t["subject"], t.get("shape") or "-", t["test"], f"{t['statistic']:.3f}", f"{t['p_value']:.2g}",
              f"{t['effect_name']} {t['effect']:.3f}", t["effect_floor"], t["sample_size"]] for t in value]
-    return {"drift_tests": dg.MetadataValue.md(_table(["decision point", "kind", "subject", "test", "statistic", "p", "effect", "floor", "n"], rows)),
+    headers = ["decision point", "kind", "subject", "shape", "test", "statistic", "p", "effect", "floor", "window n"]
+    return {"drift_tests": dg.MetadataValue.md(_table(headers, rows)),
             "tests": len(value)}
 
 
