@@ -1,10 +1,11 @@
 """The cells drift is counted in, and the one pushed-down scan that counts a window's decisions into them.
 
-A number's cells are chosen once, at go-live: its distinct values when it has few (a rating, a loan term, a
-count: exact frequencies), else the distinct go-live percentiles as upper bin edges (so a point mass, such as
-40% zero amounts, keeps a cell of its own). A flag's or a category's cells are its values; anything outside
-the contract is counted in one cell and never named. The go-live baseline and every cycle count with the same
-SQL, and only counts, means and the decision model's disagreement leave the engine.
+A number's cells are chosen once, at go-live: its distinct values when it has few (a rating, a count: exact
+frequencies), else the distinct go-live percentiles as upper bin edges (so a point mass, such as 40% zero
+amounts, keeps a cell of its own). A flag's or a category's cells (a number with authored `isin` values is
+one) are its authored values; anything outside the contract is counted in one cell and never named. The
+go-live baseline and every cycle count with the same SQL, and only counts, means and the decision model's
+disagreement leave the engine.
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ OTHER = "(not in the contract)"
 
 
 def is_number(spec: ContractColumn) -> bool:
-    return spec.type in ("integer", "float")
+    """A number drift tests as a distribution. One with authored values (`isin`: a loan term, a product tier) is a
+    category of the business instead, tested as a mix."""
+    return spec.type in ("integer", "float") and spec.isin is None
 
 
 def is_category(spec: ContractColumn) -> bool:
-    return not is_number(spec) and (spec.type == "boolean" or spec.isin is not None)
+    return spec.type == "boolean" or spec.isin is not None
 
 
 def window_relation(predicate: str) -> str:
@@ -66,7 +69,7 @@ def count_cells(con: duckdb.DuckDBPyConnection, point: DecisionPoint, relation: 
             selects += [f"histogram(CASE WHEN {col} IS NOT NULL THEN len(list_filter($edges_{i}, lambda e: e < {col})) END)",
                         f"avg({col})"]
         else:
-            params[f"allowed_{i}"] = [str(c) for c in cell["categories"] if c != OTHER]
+            params[f"allowed_{i}"] = cell["categories"]
             value = f"CAST({col} AS VARCHAR)"
             selects += [f"histogram(CASE WHEN {col} IS NULL THEN NULL WHEN list_contains($allowed_{i}, {value}) THEN {value} "
                         f"ELSE '{OTHER}' END)", "NULL"]
@@ -96,7 +99,10 @@ def count_cells(con: duckdb.DuckDBPyConnection, point: DecisionPoint, relation: 
 def category_cells(spec: ContractColumn) -> dict:
     """A flag's or category's cells: every authored value, seen at go-live or not. Fixed by the contract, never
     by the data, so a value that go-live happened not to see keeps its own cell and the permutation stays exact."""
-    return {"categories": ["false", "true"] if spec.type == "boolean" else [str(v) for v in spec.isin or []]}
+    if spec.type == "boolean":
+        return {"categories": ["false", "true"]}
+    spell = {"integer": lambda v: str(int(v)), "float": lambda v: repr(float(v))}.get(spec.type, str)  # as CAST(... AS VARCHAR)
+    return {"categories": [spell(v) for v in spec.isin or []]}
 
 
 def subject_cells(profile: dict, spec: ContractColumn) -> dict | None:

@@ -9,11 +9,11 @@ import pandas as pd
 import pyarrow as pa
 
 from assurance_pipeline.drift.baseline import compute_baseline
-from assurance_pipeline.drift.cell_counts import OTHER, count_cells
+from assurance_pipeline.drift.cell_counts import OTHER, category_cells, count_cells, is_category, is_number
 from assurance_pipeline.drift.decision_model import predict, train
 from assurance_pipeline.drift.detectors import point_drift_tests
 from assurance_pipeline.sources.window import Window
-from assurance_pipeline.standard.models import DecisionPoint, Standard, StandardHeader
+from assurance_pipeline.standard.models import ContractColumn, DecisionPoint, Standard, StandardHeader
 
 POINT = DecisionPoint(
     id="loan", title="t", meaning="m", authority="a", owner="o", risk_tier="high",
@@ -93,6 +93,14 @@ def test_values_outside_the_contract_are_counted_in_one_cell_and_never_named():
     assert "SNTL" not in test.what_moved and OTHER in test.what_moved and test.p_value < 0.001
     counted, _ = count_cells(con, POINT, "decisions", set(POINT.contract), {"channel": {"categories": ["web", "branch"]}})
     assert counted["channel"]["counts"] == {OTHER: 150, "branch": 250, "web": 600}
+
+
+def test_a_number_with_authored_values_is_a_mix_spelled_as_sql_spells_it():
+    term, rate = ContractColumn(type="integer", isin=[12, 36]), ContractColumn(type="float", isin=[12, 0.5])
+    assert is_category(term) and not is_number(term) and is_number(ContractColumn(type="integer"))
+    spelled = duckdb.sql("SELECT CAST(36::BIGINT AS VARCHAR), CAST(12::DOUBLE AS VARCHAR), CAST(0.5::DOUBLE AS VARCHAR)").fetchall()[0]
+    assert category_cells(term)["categories"][1] == spelled[0]
+    assert category_cells(rate)["categories"] == [spelled[1], spelled[2]]
 
 
 def test_a_rating_moving_half_a_point_is_data_drift_and_a_stationary_window_is_not():
