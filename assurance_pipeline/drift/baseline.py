@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from assurance_pipeline.drift.cell_counts import category_cells, count_cells, is_category, is_number, number_cells
+from assurance_pipeline.drift.cell_counts import category_cells, count_cells, go_live_halves, is_category, is_number, number_cells
 from assurance_pipeline.drift.decision_model import train
 from assurance_pipeline.errors import AssuranceError
 from assurance_pipeline.sampling.population import profile_population
@@ -60,8 +60,10 @@ def compute_baseline(con: duckdb.DuckDBPyConnection, standard: Standard, window:
 
 def _profile_columns(con, point: DecisionPoint, present: set[str]) -> dict[str, dict]:
     """Per contract column: counts of values, nulls and distinct values; numbers and categories also their drift
-    cells (see cell_counts) with the go-live counts in them, counted by the same scan every cycle uses."""
-    profiles, cells = {}, {}
+    cells (see cell_counts) with the go-live counts in them, counted by the same scan every cycle uses. A number's
+    shape, mean, sd and cells come from one half of the go-live decisions, its counts from the other."""
+    choosing, counted_half = go_live_halves("sample")
+    profiles, numbers, categories = {}, {}, {}
     for name, spec in point.contract.items():
         if name not in present:
             continue
@@ -70,13 +72,14 @@ def _profile_columns(con, point: DecisionPoint, present: set[str]) -> dict[str, 
             f"SELECT count(*), count(*) - count({col}), count(DISTINCT {col}) FROM sample WHERE decision_point = $p", {"p": point.id}).fetchone()
         profiles[name] = {"type": spec.type, "count": total, "nulls": nulls, "distinct": distinct}
         if is_number(spec):
-            profiles[name].update(number_cells(con, point, "sample", present, name))
-            cells[name] = {"upper_edges": profiles[name]["upper_edges"]}
+            profiles[name].update(number_cells(con, point, choosing, present, name))
+            numbers[name] = {"upper_edges": profiles[name]["upper_edges"]}
         elif is_category(spec):
-            cells[name] = category_cells(spec)
-    counted, _ = count_cells(con, point, "sample", present, cells)
-    for name, result in counted.items():
-        profiles[name]["counts" if "upper_edges" in cells[name] else "frequencies"] = result["counts"]
+            categories[name] = category_cells(spec)
+    for name, result in count_cells(con, point, counted_half, present, numbers)[0].items():
+        profiles[name]["counts"] = result["counts"]
+    for name, result in count_cells(con, point, "sample", present, categories)[0].items():
+        profiles[name]["frequencies"] = result["counts"]
     return profiles
 
 

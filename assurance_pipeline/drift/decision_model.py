@@ -82,6 +82,11 @@ def _export(tree: DecisionTreeClassifier, spec: list[dict], decision_field: str)
     return {"format": FORMAT, "decision_field": decision_field, "features": spec, "nodes": nodes}
 
 
+def number_sql(column: str) -> str:
+    """A column as a SQL number, NaN as missing (as `predict` and the drift cells take it)."""
+    return f"nullif(TRY_CAST({quote_ident(column)} AS DOUBLE), 'NaN'::DOUBLE)"
+
+
 def prediction_sql(model: dict) -> tuple[str, dict]:
     """The stored tree as one SQL CASE expression over the point's typed rows, so a window's decisions are judged
     in the engine and none leaves it; thresholds, categories and decisions go in as bound parameters. It takes
@@ -92,10 +97,10 @@ def prediction_sql(model: dict) -> tuple[str, dict]:
               "tree_equals": [e if e is not None else "" for e in equals]}
 
     def feature(index: int) -> str:
-        column = quote_ident(features[index]["column"])
         if equals[index] is not None:
+            column = quote_ident(features[index]["column"])
             return f"(CASE WHEN CAST({column} AS VARCHAR) = $tree_equals[{index + 1}] THEN 1.0 ELSE 0.0 END)"
-        return f"nullif(TRY_CAST({column} AS DOUBLE), 'NaN'::DOUBLE)"  # NaN is missing, as in `predict`
+        return number_sql(features[index]["column"])
 
     def node(i: int) -> str:
         n = model["nodes"][i]
