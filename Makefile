@@ -32,6 +32,8 @@ $(BENCH)/.installed: pyproject.toml
 
 bench: $(STAMP) $(BENCH)/.installed
 	$(BIN)/python benchmarks/cycle_scaling.py
+	$(BIN)/python benchmarks/false_alarms.py
+	$(BIN)/python benchmarks/trend_run_length.py
 	$(BENCH)/bin/python benchmarks/drift_power.py
 
 clean:

@@ -27,7 +27,9 @@ POINT = DecisionPoint(
 STANDARD = Standard(header=StandardHeader(name="s", version="1", owner="o"), decision_points={"approval": POINT})
 SAMPLE_SIZE = 150
 CYCLES = 400
-WORST_CELLS = [("6 decision points", 1000, 500), ("20 input columns", 60, 500), ("zero-inflated", 20, 500)]
+# The shapes that cried wolf before drift was counted two-sample over cells (integers 83%, 20 columns with ties 97%,
+# rounded amounts 96%, zero-inflated 64% of stationary cycles), and a small go-live window.
+WORST_CELLS = [("integer 0-5", 60, 20_000), ("rounded amounts", 150, 20_000), ("zero-inflated", 20, 500), ("20 input columns", 60, 500)]
 
 
 def _decisions(rng: np.random.Generator, n: int, shift: float = 0.0, behaviour_change: bool = False) -> pa.Table:
@@ -76,8 +78,7 @@ def test_stationary_cycles_raise_a_drift_finding_in_at_most_5_percent(baseline):
 
 @pytest.mark.parametrize(("shape", "n", "golive"), WORST_CELLS)
 def test_the_benchmarks_hardest_stationary_cells_stay_under_5_percent(shape: str, n: int, golive: int):
-    """The cells of benchmarks/false_alarms.py that came closest to 5% (see benchmarks/README.md), with fewer
-    cycles: tied and zero-inflated numbers, rare categories, many columns and points, small go-live windows."""
+    """The hardest cells of benchmarks/false_alarms.py (see benchmarks/README.md), with fewer cycles."""
     alarmed, cycles = false_alarms.alarms(shape, n, golive, cycles=100, golive_draws=5, seed=7)
     assert alarmed / cycles <= 0.05, f"{shape}, n = {n}, go-live {golive}: {alarmed} of {cycles} stationary cycles alarmed"
 
