@@ -23,6 +23,7 @@ from assurance_pipeline.findings.model import Finding
 from assurance_pipeline.sampling.population import PopulationProfile
 from assurance_pipeline.sources.window import Window
 from assurance_pipeline.standard.models import DecisionPoint, DriftFloors
+from assurance_pipeline.validation.conformance import sample_columns
 
 FDR = 0.05
 MIN_VALUES = 20  # fewer values than this in the window: no test (it could not see anything)
@@ -52,7 +53,7 @@ def point_drift_tests(con: duckdb.DuckDBPyConnection, point: DecisionPoint, base
     """Every drift test of one decision point's decisions in the window against its go-live baseline: both sides
     counted into the same cells, the window's in one pushed-down scan of the `decisions` view (every decision of
     the window, so the same window always gives the same tests; nothing but counts leaves the engine)."""
-    present = {row[0] for row in con.execute("DESCRIBE decisions").fetchall()} & set(point.contract)
+    present = sample_columns(con, "decisions") & set(point.contract)
     decision = point.decision_field if point.decision_field in present else None
     profiles = baseline.get("columns", {})
     subjects = [n for n in [*point.drift_inputs(), *([decision] if decision else [])] if n in present and n in profiles]

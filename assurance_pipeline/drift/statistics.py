@@ -51,12 +51,12 @@ def pearson_chi_square_cells(window: np.ndarray, pool: np.ndarray, n: int) -> np
 
 def permutation_test(statistic: CellStatistic, window: np.ndarray, baseline: np.ndarray,
                      exceedances: int = PERMUTATION_EXCEEDANCES, draws: int = PERMUTATION_DRAWS) -> tuple[float, float]:
-    """The observed `statistic` and its p-value under the two-sample null (window and go-live drawn from one distribution): the
-    window's counts are then a multivariate hypergeometric draw of n from the pooled counts (Fisher's
-    conditional permutation test; Agresti 2013, §3.5), so the test is exact for any cells, ties or sizes. Drawn
-    by Monte Carlo with Besag & Clifford's (1991, Biometrika 78:301–304) sequential stopping: stop at the h-th
-    draw at least as extreme (h = `exceedances`), p = h / draws so far, else p = (exceedances seen + 1) / `draws`. The generator is
-    seeded by the counts themselves, so the same counts always give the same p."""
+    """The observed `statistic` and its p-value under the two-sample null (window and go-live drawn from one
+    distribution): the window's counts are then a multivariate hypergeometric draw of n from the pooled counts
+    (Fisher's conditional permutation test; Agresti 2013, §3.5), whatever the cells, ties or sizes. Drawn by
+    Monte Carlo with Besag & Clifford's (1991, Biometrika 78:301–304) sequential stopping, whose p-value never
+    runs over its level: stop at the h-th draw at least as extreme (h = `exceedances`), p = h / draws so far,
+    else p = (exceedances seen + 1) / `draws`. Seeded by the counts, so the same counts give the same p."""
     window, baseline = np.asarray(window, dtype=np.int64), np.asarray(baseline, dtype=np.int64)
     pool, n = window + baseline, int(window.sum())
     if n == 0 or n == pool.sum() or np.count_nonzero(pool) < 2:

@@ -35,8 +35,9 @@ class PointValidation:
         return asdict(self)
 
 
-def sample_columns(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {row[0] for row in con.execute("DESCRIBE sample").fetchall()}
+def sample_columns(con: duckdb.DuckDBPyConnection, relation: str = "sample") -> set[str]:
+    """The columns of the sample (or of another relation of the workspace, such as the `decisions` view)."""
+    return {row[0] for row in con.execute(f"DESCRIBE {relation}").fetchall()}
 
 
 def validate_point(con: duckdb.DuckDBPyConnection, point: DecisionPoint, plan: PointPlan) -> PointValidation:
