@@ -120,9 +120,10 @@ def main() -> None:
     parser.add_argument("--golive", type=int, nargs="+", default=[500, 20_000])
     parser.add_argument("--shapes", nargs="+", default=list(SHAPES))
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0, help="first seed of the cells (another seed, fresh data)")
     args = parser.parse_args()
     cells = [(s, g, n, args.cycles, args.golive_draws, seed)
-             for seed, (s, g, n) in enumerate(itertools.product(args.shapes, args.golive, args.sizes))]
+             for seed, (s, g, n) in enumerate(itertools.product(args.shapes, args.golive, args.sizes), start=args.seed)]
     with multiprocessing.Pool(args.jobs) as pool:
         results = {(s, g, n): (a, t, sec) for s, g, n, a, t, sec in pool.imap_unordered(_cell, cells)}
     print("| shape | go-live | " + " | ".join(f"n = {n:,}" for n in args.sizes) + " |")
