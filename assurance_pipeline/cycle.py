@@ -44,7 +44,7 @@ def conclude(evidence_dir: Path, cycle_id: str, window: dict, standard_info: dic
              drift_tests: list[dict] | None = None, baseline: dict | None = None) -> dict:
     """Decide by the written rules, write the evidence pack, append the decision to the ledger."""
     points = point_rows(plan, validations)
-    decision, reason = decide(standard_info["intact"], findings, points)
+    decision, reason = decide(standard_info["intact"], findings, points, outcomes)
     result = cycle_result(cycle_id, window, standard_info, decision, points, findings, outcomes)
     pack = {
         "sampling.json": {"plan": plan, "population": population, "selected": selected},

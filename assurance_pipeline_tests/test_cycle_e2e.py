@@ -156,7 +156,7 @@ def test_outcome_metric_over_the_whole_population_is_out_of_range(planted: Cycle
     [details] = [f["details"] for f in by_kind(planted.output("findings"))[("outcome", HIGH)]]
     assert details["effect"] == pytest.approx(10 / 40 - 0.10) and details["sample_size"] == 40
     [outcome] = planted.output("outcome_evidence")
-    assert (outcome["outcome_id"], outcome["sample_size"], outcome["within_expectation"]) == ("RF-OE-1", 40, False)
+    assert (outcome["outcome_id"], outcome["over"], outcome["sample_size"], outcome["conclusion"]) == ("RF-OE-1", "window", 40, "exceeds")
 
 
 def test_unregistered_actor_version_is_an_ungoverned_change(planted: Cycle):

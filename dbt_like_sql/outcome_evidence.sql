@@ -1,4 +1,4 @@
--- Outcome Evidence of one decision point: each authored metric over its sampled rows.
+-- Outcome Evidence of one decision point: each authored metric as one aggregate over its rows (of the window, or the sample).
 WITH point_rows AS (
 {{ point_rows }}
 )

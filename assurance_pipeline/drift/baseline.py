@@ -23,7 +23,7 @@ from assurance_pipeline.sampling.population import profile_population
 from assurance_pipeline.sources.decision_log import quote_ident
 from assurance_pipeline.sources.window import Window
 from assurance_pipeline.standard.models import DecisionPoint, Standard
-from assurance_pipeline.validation.outcomes import compute_outcomes
+from assurance_pipeline.validation.outcomes import metric_values
 from assurance_pipeline.validation.point_rows import point_rows_sql
 
 BASELINE_FILE = Path("baseline") / "baseline.json"
@@ -50,12 +50,18 @@ def compute_baseline(con: duckdb.DuckDBPyConnection, standard: Standard, window:
             "overrides": {"known": known, "overridden": overrides},
             "decision_model": _decision_model(con, point, present) if count and point.decision_field else None,
             "actors": {f"{g.actor_id}@{g.actor_version}": g.decisions for g in groups},
-            "outcomes": {o.outcome_id: o.value for o in compute_outcomes(con, point)} if count else {},
+            "outcomes": _outcomes(con, point) if count else {},
             "columns": _profile_columns(con, point, present),
         }
     if not any(p["population"] for p in points.values()):
         raise AssuranceError(f"baseline window {window.to_dict()}: no decision of the standard's decision points in it")
     return {"format_version": FORMAT_VERSION, "window": window.to_dict(), "created_at": _now(), "points": points}
+
+
+def _outcomes(con: duckdb.DuckDBPyConnection, point: DecisionPoint) -> dict[str, float | None]:
+    """Each Outcome Evidence metric over the whole go-live window (the `sample` view here)."""
+    _, values = metric_values(con, point, "sample", point.outcome_evidence)
+    return dict(zip([oe.id for oe in point.outcome_evidence], values, strict=True))
 
 
 def _profile_columns(con, point: DecisionPoint, present: set[str]) -> dict[str, dict]:

@@ -10,7 +10,7 @@ NOT_ASSURED = "NOT_ASSURED"
 INCONCLUSIVE = "INCONCLUSIVE"
 
 
-def decide(standard_intact: bool, findings: list[Finding], evaluations: list[dict]) -> tuple[str, str]:
+def decide(standard_intact: bool, findings: list[Finding], evaluations: list[dict], outcomes: list[dict] | None = None) -> tuple[str, str]:
     """(decision, reason). First rule that applies wins."""
     blocking = [f for f in findings if f.severity in ("critical", "high")]
     if not standard_intact:
@@ -22,6 +22,9 @@ def decide(standard_intact: bool, findings: list[Finding], evaluations: list[dic
     undecided = [ev for ev in evaluations if ev["conclusion"] in ("inconclusive", "extend")]
     if undecided:
         return INCONCLUSIVE, f"{len(undecided)} decision point(s) need a larger sample (or their second stage) to conclude"
+    open_metrics = [o for o in outcomes or [] if o["conclusion"] == "inconclusive"]
+    if open_metrics:
+        return INCONCLUSIVE, f"{len(open_metrics)} outcome metric(s) over the sample need a larger sample to conclude"
     if findings:
         return ASSURED_WITH_EXCEPTIONS, f"{len(findings)} medium or low finding(s), each awaiting a disposition"
     return ASSURED, "every decision point tested within its tolerable deviation rate; no findings"

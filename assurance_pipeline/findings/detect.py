@@ -68,22 +68,33 @@ def _condition_count(condition_id: str, counts: dict[str, int]) -> str:
 
 
 def outcome_findings(standard: Standard, outcomes: list[dict]) -> list[Finding]:
+    """A metric beyond its expectation (over the window, or the whole interval over the sample), or not computable."""
     findings = []
     for oe in outcomes:
-        if oe["within_expectation"]:
+        if oe["conclusion"] not in ("exceeds", "not_computed"):
             continue
         tier = standard.decision_points[oe["decision_point"]].risk_tier
-        bound = oe["expect_max"] if oe["expect_max"] is not None and (oe["value"] is None or oe["value"] > oe["expect_max"]) else oe["expect_min"]
+        value = oe["value"]
+        above = oe["expect_max"] is not None and (value is None or value > oe["expect_max"])
+        bound = oe["expect_max"] if above else oe["expect_min"]
         expect = " and ".join(f"{k} {v:g}" for k, v in (("min", oe["expect_min"]), ("max", oe["expect_max"])) if v is not None)
-        beyond = None if oe["value"] is None or bound is None else abs(oe["value"] - bound)
-        value = "could not be computed" if beyond is None else f"is {oe['value']:.4g}, {beyond:.4g} beyond the bound,"
+        beyond = None if value is None or bound is None else abs(value - bound)
         findings.append(Finding(
             "outcome", "medium" if tier == "routine" else "high",
-            f"{oe['decision_point']}: {oe['outcome_id']} ({oe['title']}) {value} over {oe['sample_size']} sampled decisions, expected {expect}",
-            oe["decision_point"], statistic=oe["value"], threshold=bound,
+            f"{oe['decision_point']}: {oe['outcome_id']} ({oe['title']}) {_outcome_value(oe, beyond)}, expected {expect}",
+            oe["decision_point"], statistic=value, threshold=bound,
             details={"outcome": oe, "effect_name": "beyond_bound", "effect": beyond, "sample_size": oe["sample_size"]},
         ))
     return findings
+
+
+def _outcome_value(oe: dict, beyond: float | None) -> str:
+    if beyond is None:
+        return f"could not be computed over {oe['sample_size']} decisions"
+    if oe["over"] == "window":
+        return f"is {oe['value']:.4g}, {beyond:.4g} beyond the bound, over all {oe['sample_size']} decisions in the window"
+    return (f"is {oe['value']:.4g} over {oe['values']} sampled decisions, its {oe['confidence']:.0%} interval "
+            f"{oe['interval_low']:.4g} to {oe['interval_high']:.4g} wholly beyond the bound")
 
 
 def ungoverned_change_findings(standard: Standard, population: PopulationProfile, points: list[str]) -> list[Finding]:

@@ -47,6 +47,17 @@ def compile_expression(text: str, columns: dict[str, str] | set[str], kind: Kind
     return tree.sql(dialect="duckdb", identify=True)
 
 
+def mean_argument(text: str, columns: dict[str, str] | set[str]) -> str | None:
+    """For a metric that is one plain `avg(x)`, the DuckDB SQL of `x` (so its values' spread can be measured);
+    None for any other metric. `text` must already compile as a metric."""
+    tree = _parse_single(text)
+    while isinstance(tree, exp.Paren):
+        tree = tree.this
+    if not isinstance(tree, exp.Avg):
+        return None
+    return compile_expression(tree.this.sql(dialect="duckdb"), columns)
+
+
 def referenced_columns(text: str) -> set[str]:
     """Column names an expression reads (for lineage and for the contract check)."""
     return {col.name for col in _parse_single(text).find_all(exp.Column)}

@@ -9,7 +9,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from assurance_pipeline.errors import AssuranceError
-from assurance_pipeline.standard.expressions import ExpressionError, compile_expression
+from assurance_pipeline.standard.expressions import ExpressionError, compile_expression, mean_argument
 from assurance_pipeline.standard.models import DecisionPoint, Standard, StandardHeader
 from assurance_pipeline.standard.typecheck import TypeChecker
 
@@ -48,6 +48,9 @@ def check_point_expressions(point: DecisionPoint, where: str, checker: TypeCheck
             _compile(getattr(cond, field), columns, "predicate", f"{where}: condition {cond.id}: {field}", checker, table)
     for oe in point.outcome_evidence:
         _compile(oe.metric, columns, "metric", f"{where}: outcome_evidence {oe.id}: metric", checker, table)
+        if oe.over == "sample" and mean_argument(oe.metric, columns) is None:
+            raise AssuranceError(f"{where}: outcome_evidence {oe.id}: over: sample needs a metric of the form avg(...), "
+                                 "whose sampling error can be bounded; compute any other metric over the window (the default)")
 
 
 def _compile(text: str, columns: dict[str, str], kind: str, where: str, checker: TypeChecker, table: str) -> None:

@@ -138,12 +138,14 @@ class Expectation(_Strict):
 
 
 class OutcomeEvidence(_Strict):
-    """A metric traceable to the business case, computed over the sample."""
+    """A metric traceable to the business case: by default computed over every decision of the window (exact,
+    aggregates only); `over: sample` computes it over the audit sample, with a confidence interval."""
 
     id: str = Identifier
     title: str = Field(min_length=1)
     metric: str = Field(min_length=1)
     expect: Expectation
+    over: Literal["window", "sample"] = "window"
 
 
 class Cost(_Strict):

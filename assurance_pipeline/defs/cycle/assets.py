@@ -16,6 +16,7 @@ from assurance_pipeline.defs.resources import (
     TransientWorkspaceResource,
 )
 from assurance_pipeline.drift.baseline import read_baseline
+from assurance_pipeline.drift.cell_counts import window_relation
 from assurance_pipeline.drift.detectors import override_tests, point_drift_tests
 from assurance_pipeline.errors import AssuranceError, engine_error
 from assurance_pipeline.findings.model import Finding
@@ -135,14 +136,19 @@ def validation_results(
 
 @dg.asset(group_name=GROUP, kinds={"sql", "duckdb"}, deps=[decision_sample])
 def outcome_evidence(
-    sampling_plan: dict, standard: StandardResource, workspace: TransientWorkspaceResource
+    confirmed_standard: dict, sampling_plan: dict, standard: StandardResource, decision_log: DecisionLogResource,
+    workspace: TransientWorkspaceResource,
 ) -> dg.Output[list]:
-    """Outcome Evidence metrics over the sample, by the SQL models in dbt_like_sql/."""
-    with user_errors():
+    """Outcome Evidence metrics by the SQL models in dbt_like_sql/: over the whole window as pushed-down aggregates
+    (exact), or over the sample with a confidence interval at the tier's confidence where authored `over: sample`."""
+    with user_errors(f"source {decision_log.uri}"):
         loaded = standard.load()
         con = _sample_workspace(workspace)
-        points = [p["decision_point"] for p in sampling_plan["plan"]["points"] if p["sample_size"]]
-        value = [o.to_dict() for p in points for o in compute_outcomes(con, loaded.decision_points[p])]
+        decision_log.attach(con)
+        window = window_relation(Window.from_dict(confirmed_standard["window"]).predicate())
+        plans = [p for p in sampling_plan["plan"]["points"] if p["sample_size"]]
+        value = [o.to_dict() for p in plans
+                 for o in compute_outcomes(con, loaded.decision_points[p["decision_point"]], window, p["confidence"], p["population"])]
     return dg.Output(value, metadata=md.outcome_metadata(value))
 
 
@@ -202,7 +208,7 @@ def assurance_decision(
 
 def _sample_workspace(workspace: TransientWorkspaceResource):
     con = workspace.connection
-    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'sample'").fetchone()[0]:
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'sample'").fetchall()[0][0]:
         raise AssuranceError("the sample is not in this run's transient workspace: materialize decision_sample and its downstream assets in one run")
     return con
 

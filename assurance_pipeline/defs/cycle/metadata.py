@@ -54,10 +54,22 @@ def validation_metadata(value: dict) -> dict:
 
 
 def outcome_metadata(value: list) -> dict:
-    rows = [[o["decision_point"], o["outcome_id"], "-" if o["value"] is None else f"{o['value']:.4g}",
+    def interval(o: dict) -> str:
+        if o["over"] == "window" or o["interval_low"] is None:
+            return "exact"
+        return f"{o['interval_low']:.4g} to {o['interval_high']:.4g} ({o['confidence']:.0%}, {o['method']})"
+
+    def conclusion(o: dict) -> str:
+        if o["conclusion"] == "inconclusive" and o["deciding_sample_size"]:
+            return f"inconclusive: about {o['deciding_sample_size']:,} values would decide"
+        return o["conclusion"] if o["conclusion"] == "within" else f"**{o['conclusion']}**"
+
+    rows = [[o["decision_point"], f"{o['outcome_id']}: {o['title']}", o["over"], o["sample_size"],
+             "-" if o["value"] is None else f"{o['value']:.4g}", interval(o),
              o["expect_min"] if o["expect_min"] is not None else "-", o["expect_max"] if o["expect_max"] is not None else "-",
-             "yes" if o["within_expectation"] else "**no**"] for o in value]
-    return {"outcomes": dg.MetadataValue.md(_table(["decision point", "metric", "value", "min", "max", "within"], rows))}
+             conclusion(o)] for o in value]
+    headers = ["decision point", "metric", "over", "decisions", "value", "interval", "min", "max", "conclusion"]
+    return {"outcomes": dg.MetadataValue.md(_table(headers, rows))}
 
 
 def drift_metadata(value: list) -> dict:
