@@ -5,17 +5,19 @@ Audit Sampling (2019), ch. 3 and appendix A tables, evaluated by the one-sided C
 
 A small population is sampled without replacement, and it shows: when the binomial plan's n is more than a tenth
 of the population N, plans and upper limits use the hypergeometric distribution instead (the rule of thumb of
-Hayes, Dassen, Schilder & Wallage, Principles of Auditing, 2nd ed., appendix to ch. 10: the population's size
-wears off once it is more than ten times the binomial sample). Below that share the AICPA tables are kept as
-published. In the hypergeometric, the tolerable rate t is a count of deviating decisions in the population,
-D_t = ceil(t * N), the fewest whose rate reaches t, as in jfa (Derks et al., `planning`, likelihood
-"hypergeometric") and the DCAA EZ-Quant and AuditSampler tables: N = 60 at 5% is D_t = 3.
+Hayes, Dassen, Schilder & Wallage, Principles of Auditing, 2nd ed., appendix to ch. 10, online copy
+fliphtml5.com/cviyu/klrq pp. 428-429: the population's size wears off once it is more than ten times the
+binomial sample). Below that share the AICPA tables are kept as published. In the hypergeometric, the
+tolerable rate t is a count of deviating decisions in the population, D_t = ceil(t * N), the fewest whose rate
+reaches t, as in jfa (Derks et al., R package, `planning` with likelihood "hypergeometric"): N = 60 at 5% is
+D_t = 3. The plans reproduce the textbook's worked examples and the published hypergeometric sizes of DCAA
+EZ-Quant 2.0.6 and AuditSampler (2015); see assurance_pipeline_tests/sampling/test_finite_population.py.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -116,22 +118,18 @@ def _ceil_times(n: int, rate: Fraction) -> int:
     return -(-n * rate.numerator // rate.denominator)
 
 
-def _first_passing(ns: Iterable[int], approx: np.ndarray, alpha: Fraction, exact: Callable[[int], bool]) -> int | None:
-    """The smallest n whose exact test passes, trying only the n whose float probability leaves it in doubt."""
-    ceiling = float(alpha) * (1 + _FLOAT_SLACK)
-    return next((int(n) for n, p in zip(ns, approx, strict=True) if p <= ceiling and exact(int(n))), None)
-
-
 def _scan(start: int, stop: int, approx: Callable[[np.ndarray], np.ndarray], alpha: Fraction,
           exact: Callable[[int], bool]) -> int | None:
-    """The smallest n in start..stop passing `exact`, in blocks that double: scipy screens, integers decide."""
+    """The smallest n in start..stop passing `exact`: scipy screens blocks of n that double in size, and only the n
+    whose float probability is not clearly above alpha go to the exact integer test."""
+    ceiling = float(alpha) * (1 + _FLOAT_SLACK)
     low, block = start, 256
     while low <= stop:
-        ns = np.arange(low, min(stop, low + block - 1) + 1)
-        found = _first_passing(ns, approx(ns), alpha, exact)
+        ns = range(low, min(stop, low + block - 1) + 1)
+        found = next((n for n, p in zip(ns, approx(np.array(ns)), strict=True) if p <= ceiling and exact(n)), None)
         if found is not None:
             return found
-        low, block = int(ns[-1]) + 1, block * 2
+        low, block = ns.stop, block * 2
     return None
 
 
@@ -221,6 +219,14 @@ def hypergeometric_upper_count(sample_size: int, deviations: int, population: in
     return low
 
 
+def _check_sample(sample_size: int, deviations: int, confidence: float, population: int | None) -> None:
+    _check_count("sample_size", sample_size, 0)
+    _check_count("deviations", deviations, 0, sample_size)
+    _check_open_unit("confidence", confidence)
+    if population is not None:
+        _check_count("population", population, max(sample_size, 1))
+
+
 def upper_deviation_limit(sample_size: int, deviations: int, confidence: float, population: int | None = None) -> float:
     """One-sided upper limit of the population's deviation rate at the confidence.
 
@@ -228,11 +234,8 @@ def upper_deviation_limit(sample_size: int, deviations: int, confidence: float, 
     Biometrika 26:404-413; as the AICPA Audit Guide: Audit Sampling (2019) appendix A evaluation tables).
     With a population N: hypergeometric, hypergeometric_upper_count(...) / N.
     """
-    _check_count("sample_size", sample_size, 0)
-    _check_count("deviations", deviations, 0, sample_size)
-    _check_open_unit("confidence", confidence)
+    _check_sample(sample_size, deviations, confidence, population)
     if population is not None:
-        _check_count("population", population, max(sample_size, 1))
         return hypergeometric_upper_count(sample_size, deviations, population, confidence) / population
     if deviations == sample_size:  # includes n == 0: nothing observed, nothing bounded
         return 1.0
@@ -254,11 +257,11 @@ def conclude(sample_size: int, deviations: int, confidence: float, tolerable: fl
     """
     _check_count("sample_size", sample_size, 1)
     _check_open_unit("tolerable", tolerable)
+    _check_sample(sample_size, deviations, confidence, population)
     t = exact_decimal(tolerable)
     if population is None:
         within = upper_deviation_limit(sample_size, deviations, confidence) <= tolerable
     else:
-        upper_deviation_limit(sample_size, deviations, confidence, population)  # validates the arguments
         within = Fraction(hypergeometric_upper_count(sample_size, deviations, population, confidence), population) <= t
     if Fraction(deviations, sample_size) > t:
         return EXCEEDS

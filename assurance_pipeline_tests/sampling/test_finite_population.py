@@ -194,3 +194,9 @@ def test_the_evaluation_records_its_distribution():
 def test_plan_rejects_bad_populations_and_distributions(kwargs, fragment):
     with pytest.raises(ValueError, match=fragment):
         attribute_sample_size(0.95, 0.05, **kwargs)
+
+
+@pytest.mark.parametrize(("n", "k", "population"), [(38, 0, 20), (38, 0, 0), (38, 39, 60)])
+def test_upper_limit_rejects_a_population_smaller_than_its_sample(n, k, population):
+    with pytest.raises(ValueError, match="population|deviations"):
+        upper_deviation_limit(n, k, 0.95, population)
