@@ -107,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--confidence", type=float, required=True, help="e.g. 0.95")
     plan.add_argument("--tolerable", type=float, required=True, help="tolerable deviation rate, e.g. 0.05")
     plan.add_argument("--expected", type=float, default=0.0, help="expected deviation rate (default 0)")
+    plan.add_argument("--population", type=_population, help="decisions in the population; a small one is planned "
+                      "without replacement (hypergeometric) when the binomial sample would be over a tenth of it")
     plan.add_argument("--json", action="store_true")
     plan.set_defaults(handler=cmd_plan)
     return parser
@@ -126,15 +128,32 @@ def _emit(args: argparse.Namespace, data: object, text: str) -> None:
     print(json.dumps(data, indent=2, default=str) if args.json else text)
 
 
+def _population(text: str) -> int:
+    """--population: a whole number of decisions, at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of decisions, at least 1, got {text!r}")
+    return value
+
+
 def cmd_plan(args: argparse.Namespace) -> int:
-    from assurance_pipeline.sampling.plans import attribute_sample_size
+    from assurance_pipeline.sampling.plans import BINOMIAL, attribute_sample_size
 
     try:
-        plan = attribute_sample_size(args.confidence, args.tolerable, args.expected)
+        plan = attribute_sample_size(args.confidence, args.tolerable, args.expected, args.population)
     except ValueError as err:
         raise AssuranceError(str(err)) from None
+    if plan.distribution == BINOMIAL:
+        method = "AICPA attribute sampling, exact binomial" + (f"; the sample is at most a tenth of the population of {plan.population}" if plan.population else "")
+    elif plan.sample_size == plan.population:
+        method = f"exact hypergeometric: no sample short of the whole population of {plan.population} is enough, so test every decision"
+    else:
+        method = f"exact hypergeometric for a population of {plan.population}, as the binomial sample would be over a tenth of it"
     _emit(args, plan.to_dict(), f"sample size {plan.sample_size}, deviations allowed {plan.allowed_deviations} "
-          f"(confidence {args.confidence:g}, tolerable {args.tolerable:g}, expected {args.expected:g}; AICPA attribute sampling, exact binomial)")
+          f"(confidence {args.confidence:g}, tolerable {args.tolerable:g}, expected {args.expected:g}; {method})")
     return 0
 
 
@@ -257,6 +276,8 @@ def _ledger(evidence: Path) -> Ledger:
 
 def format_result(result: dict) -> str:
     """The human-readable cycle result: the decision, a line per decision point, a line per finding."""
+    from assurance_pipeline.sampling.plans import HYPERGEOMETRIC, format_upper_limit
+
     window = result["window"]
     lines = [
         f"cycle {result['cycle_id']}  window {window['from'] or 'start'} .. {window['to'] or 'end'}",
@@ -266,7 +287,8 @@ def format_result(result: dict) -> str:
     for p in result["decision_points"]:
         lines.append(
             f"  {p['id']:<22} {p['risk_tier']:<8} population {p['population']:>7}  sample {p['sample_size']:>4}  deviations {p['deviations']:>3}"
-            f"  upper limit {p['upper_deviation_limit']:6.1%} vs tolerable {p['tolerable_deviation_rate']:.1%}  {p.get('conclusion', '')}"
+            f"  upper limit {format_upper_limit(p['upper_deviation_limit']):>6} vs tolerable {p['tolerable_deviation_rate']:.1%}  {p.get('conclusion', '')}"
+            + (" (hypergeometric)" if p.get("distribution") == HYPERGEOMETRIC else "")
         )
     lines.append(f"findings: {len(result['findings'])}")
     lines += [f"  {f['id']} [{f['severity']}] {f['kind']}: {f['summary']}" for f in result["findings"]]

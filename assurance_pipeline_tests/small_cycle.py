@@ -5,7 +5,7 @@ Three governed decision points, a go-live month (January 2026, always clean) and
 * ``payment_release`` (critical, 500 decisions in February): planted, 30% of them are releases without Legal's
   sign-off (PR-1 fails on every decision whose index ends in 0, 1 or 2), and every one costs 0.50 against a budget
   of 0.40 and a go-live cost of 0.30.
-* ``refund`` (high, 40 decisions in February, fewer than its planned sample of 59, so all of them are tested):
+* ``refund`` (high, 40 decisions in February, so the hypergeometric plan tests 31 of them, not the binomial 59):
   planted, 3 refunds paid through channel 'cash' (outside the contract's ``isin``), 10 of 40 reopened (RF-OE-1 is
   0.25 against a maximum of 0.10), and 5 executed by refund-agent 9.9-beta, a version the standard does not register.
 * ``access_grant`` (routine, 200 decisions in February): always clean.
@@ -42,9 +42,11 @@ BASELINE_FROM, BASELINE_TO = "2026-01-01", "2026-01-31"
 CYCLE_FROM, CYCLE_TO = "2026-02-01", "2026-02-28"
 
 CRITICAL, HIGH, ROUTINE, UNKNOWN = "payment_release", "refund", "access_grant", "loan_waiver"
-# AICPA Audit Guide: Audit Sampling (2019), appendix A, zero expected deviations (the standard's default tiers):
-PLANNED = {CRITICAL: 149, HIGH: 59, ROUTINE: 22}  # 95%/2%, 95%/5%, 90%/10%
 CYCLE_POPULATION = {CRITICAL: 500, HIGH: 40, ROUTINE: 200, UNKNOWN: 7}
+# The default tiers (95%/2%, 95%/5%, 90%/10%, zero expected deviations) plan 149, 59 and 22 by the AICPA binomial
+# tables; each is over a tenth of its February population, so the plans are hypergeometric (exact enumeration, see
+# sampling/test_finite_population.py): D_t = ceil(t * N) = 10, 2 and 20 deviating decisions.
+PLANNED = {CRITICAL: 129, HIGH: 31, ROUTINE: 21}
 UNKNOWN_ROWS = 7
 CONTRACT_BREAKS = (3, 17, 29)  # refund indices paid through 'cash'
 BETA_ROWS = range(35, 40)  # refund indices executed by refund-agent 9.9-beta

@@ -271,6 +271,23 @@ def test_plan_text(capsys) -> None:
     assert "sample size 59, deviations allowed 0" in out
 
 
+def test_plan_for_a_small_population_is_hypergeometric(capsys) -> None:
+    code, out, err = run(capsys, "plan", "--confidence", "0.95", "--tolerable", "0.05", "--population", "60")
+    assert code == 0 and err == ""
+    assert "sample size 38, deviations allowed 0" in out and "hypergeometric for a population of 60" in out
+    code, out, err = run(capsys, "plan", "--confidence", "0.95", "--tolerable", "0.05", "--population", "10000", "--json")
+    assert code == 0 and err == ""
+    assert json.loads(out) == {"confidence": 0.95, "tolerable_deviation_rate": 0.05, "expected_deviation_rate": 0.0,
+                               "sample_size": 59, "allowed_deviations": 0, "distribution": "binomial", "population": 10000}
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "1.5", "sixty", ""])
+def test_plan_with_a_bad_population_exits_2(capsys, value: str) -> None:
+    code, out, err = run(capsys, "plan", "--confidence", "0.95", "--tolerable", "0.05", "--population", value)
+    assert code == 2 and out == ""
+    assert_one_error_line(out, err, "--population", "whole number of decisions, at least 1", repr(value))
+
+
 def test_verify_without_a_ledger_exits_3(capsys, tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     for folder in (tmp_path / "empty", tmp_path / "missing"):

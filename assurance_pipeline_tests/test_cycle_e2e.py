@@ -9,7 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from scipy.stats import beta
+from scipy.stats import hypergeom
 
 from assurance_pipeline.defs.cycle.run import run_cycle
 from assurance_pipeline.errors import AssuranceError
@@ -53,6 +53,11 @@ def cycle_rows(rows: list[dict], point: str) -> list[dict]:
     return [r for r in rows if r["decision_point"] == point and r["decided_at"].month == 2]
 
 
+def hypergeometric_upper(n: int, k: int, population: int, confidence: float) -> float:
+    """The largest population rate D/N with P(X <= k; N, D, n) > 1 - confidence, by enumerating every D."""
+    return max(d for d in range(population + 1) if hypergeom.cdf(k, population, d, n) > 1 - confidence) / population
+
+
 def by_kind(findings: list[dict]) -> dict[tuple[str, str | None], list[dict]]:
     grouped: dict[tuple[str, str | None], list[dict]] = {}
     for f in findings:
@@ -84,7 +89,7 @@ def test_planted_cycle_runs_and_is_not_assured(planted: Cycle):
     assert decision["standard"]["name"] == "Small test standard"
 
 
-def test_sample_sizes_follow_the_aicpa_plan_or_the_whole_smaller_population(planted: Cycle):
+def test_sample_sizes_follow_the_hypergeometric_plan_for_these_small_populations(planted: Cycle):
     points = planted.points()
     assert set(points) == {CRITICAL, HIGH, ROUTINE}
     for point_id, point in points.items():
@@ -92,7 +97,8 @@ def test_sample_sizes_follow_the_aicpa_plan_or_the_whole_smaller_population(plan
         assert point["planned_sample_size"] == PLANNED[point_id]
         assert point["sample_size"] == min(PLANNED[point_id], CYCLE_POPULATION[point_id])
         assert len(planted.output("decision_sample")[point_id]["decision_ids"]) == point["sample_size"]
-    assert points[HIGH]["sample_size"] == CYCLE_POPULATION[HIGH] == 40  # fewer than 59: every refund is tested
+        assert point["distribution"] == "hypergeometric"
+    assert points[HIGH]["sample_size"] == 31 < CYCLE_POPULATION[HIGH] == 40  # the binomial would ask 59 of 40
     assert {p: points[p]["risk_tier"] for p in points} == {CRITICAL: "critical", HIGH: "high", ROUTINE: "routine"}
     assert {p: points[p]["tolerable_deviation_rate"] for p in points} == {CRITICAL: 0.02, HIGH: 0.05, ROUTINE: 0.10}
 
@@ -127,12 +133,13 @@ def test_conformance_finding_counts_the_sampled_releases_without_signoff(planted
     point = planted.points()[CRITICAL]
     assert point["deviations"] == deviations > 3  # 30% of the population fails: the 2% tier is surely exceeded
     assert point["conclusion"] == "exceeds"
-    upper = float(beta.ppf(0.95, deviations + 1, 149 - deviations))  # Clopper-Pearson, one-sided 95%
+    upper = hypergeometric_upper(129, deviations, 500, 0.95)
     [finding] = by_kind(planted.decision["findings"])[("conformance", CRITICAL)]
     assert finding["statistic"] == pytest.approx(upper)
     assert point["upper_deviation_limit"] == pytest.approx(upper)
     assert finding["threshold"] == 0.02
-    assert f"{deviations} of 149" in finding["summary"] and "PR-1 failed" in finding["summary"]
+    assert f"{deviations} of 129" in finding["summary"] and "PR-1 failed" in finding["summary"]
+    assert "(hypergeometric: 129 of a population of 500)" in finding["summary"]
     validation = planted.output("validation_results")[CRITICAL]
     assert set(validation["deviating_decisions"]) == failing & set(sampled)
     assert validation["condition_counts"]["PR-1"]["fail"] == deviations
@@ -140,18 +147,20 @@ def test_conformance_finding_counts_the_sampled_releases_without_signoff(planted
 
 def test_contract_finding_names_the_value_outside_isin(planted: Cycle):
     [finding] = by_kind(planted.decision["findings"])[("contract", HIGH)]
-    assert finding["statistic"] == pytest.approx(len(CONTRACT_BREAKS) / 40)
+    assert finding["statistic"] == pytest.approx(len(CONTRACT_BREAKS) / 31)
     assert finding["threshold"] == 0.0
     assert "channel" in finding["summary"]
     [failure] = planted.output("validation_results")[HIGH]["contract_failures"]
     rows = cycle_rows(planted.store.rows, HIGH)
+    breaks = sorted(rows[i]["decision_id"] for i in CONTRACT_BREAKS)
+    assert set(breaks) <= set(planted.output("decision_sample")[HIGH]["decision_ids"])  # this seed's 31 hold all 3
     assert failure["column"] == "channel"
-    assert failure["decision_ids"] == sorted(rows[i]["decision_id"] for i in CONTRACT_BREAKS)
+    assert failure["decision_ids"] == breaks
 
 
-def test_outcome_metric_over_the_whole_population_is_out_of_range(planted: Cycle):
+def test_outcome_metric_over_the_whole_window_is_out_of_range(planted: Cycle):
     [finding] = by_kind(planted.decision["findings"])[("outcome", HIGH)]
-    assert finding["statistic"] == pytest.approx(10 / 40)  # every fourth refund reopened, all 40 tested
+    assert finding["statistic"] == pytest.approx(10 / 40)  # every fourth refund reopened, over all 40 in the window
     assert finding["threshold"] == 0.10
     [details] = [f["details"] for f in by_kind(planted.output("findings"))[("outcome", HIGH)]]
     assert details["effect"] == pytest.approx(10 / 40 - 0.10) and details["sample_size"] == 40
@@ -259,11 +268,12 @@ def test_clean_cycle_is_assured(clean: Cycle):
     points = clean.points()
     assert {p: points[p]["conclusion"] for p in points} == dict.fromkeys(PLANNED, "within_tolerable")
     assert all(p["deviations"] == 0 for p in points.values())
-    # All 40 refunds tested: no sampling risk, so the upper limit is the observed rate, not a Clopper-Pearson bound.
-    assert points[HIGH]["sample_size"] == points[HIGH]["population"] == 40
-    assert points[HIGH]["upper_deviation_limit"] == 0.0
-    assert points[CRITICAL]["upper_deviation_limit"] == pytest.approx(1 - 0.05 ** (1 / 149))
-    assert points[CRITICAL]["upper_deviation_limit"] <= 0.02
+    # 31 of 40 refunds, drawn without replacement: 2 deviating refunds (5%) would show with probability 95.4%,
+    # so with none found at most 1 of the 40 deviates (2.5%). The binomial bound for 0 of 31 would be 9.2%.
+    assert (points[HIGH]["sample_size"], points[HIGH]["population"]) == (31, 40)
+    assert points[HIGH]["upper_deviation_limit"] == hypergeometric_upper(31, 0, 40, 0.95) == 1 / 40
+    assert points[CRITICAL]["upper_deviation_limit"] == pytest.approx(hypergeometric_upper(129, 0, 500, 0.95))
+    assert points[CRITICAL]["upper_deviation_limit"] < 0.02
     assert clean.checks() == {
         "standard_is_authorized": (True, dg.AssetCheckSeverity.ERROR),
         "sample_size_reached": (True, dg.AssetCheckSeverity.ERROR),
@@ -278,7 +288,7 @@ def test_a_point_without_decisions_in_the_window_is_not_tested(clean: Cycle):
     assert late.run.success
     points = late.points()
     assert {p: (points[p]["population"], points[p]["sample_size"], points[p]["conclusion"]) for p in points} == {
-        CRITICAL: (0, 0, "not_tested"), HIGH: (0, 0, "not_tested"), ROUTINE: (16, 16, "within_tolerable"),
+        CRITICAL: (0, 0, "not_tested"), HIGH: (0, 0, "not_tested"), ROUTINE: (16, 11, "within_tolerable"),
     }
     assert late.decision["decision"] == "ASSURED"
     # Scoped to the critical tier alone, nothing in scope was executed: nothing could be tested.
@@ -335,7 +345,7 @@ def test_same_seed_draws_the_same_sample_and_another_seed_a_different_one(plante
     assert plan[CRITICAL]["intensity"] == "heightened" and len(second[CRITICAL]["decision_ids"]) > len(first[CRITICAL]["decision_ids"])
     assert third[CRITICAL]["decision_ids"] != first[CRITICAL]["decision_ids"]
     assert third[ROUTINE]["decision_ids"] != first[ROUTINE]["decision_ids"]
-    assert sorted(third[HIGH]["decision_ids"]) == sorted(first[HIGH]["decision_ids"])  # the whole population either way
+    assert third[HIGH]["decision_ids"] != first[HIGH]["decision_ids"]  # 31 of 40: another seed, other refunds
 
 
 def test_the_same_window_gives_the_same_drift_tests_whatever_the_seed(planted: Cycle):
@@ -401,7 +411,7 @@ def test_run_cycle_returns_the_recorded_contract_result(cli_store: Store):
     kinds = sorted(f["kind"] for f in result["findings"])
     assert kinds == sorted(["conformance", "contract", "outcome", "ungoverned_change", "cost", "cost", "unknown_decision_point"])
     sizes = {p["id"]: p["sample_size"] for p in result["decision_points"]}
-    assert sizes == {CRITICAL: 149, HIGH: 40, ROUTINE: 22}
+    assert sizes == PLANNED
 
 
 def test_run_cycle_refuses_a_bad_tier_without_half_a_cycle_in_the_ledger(cli_store: Store):

@@ -11,8 +11,10 @@ import jinja2
 from assurance_pipeline.errors import AssuranceError
 from assurance_pipeline.evidence.ledger import Ledger, sha256_hex
 from assurance_pipeline.evidence.packs import write_pack
+from assurance_pipeline.sampling.plans import format_upper_limit
 
 _TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader("assurance_pipeline.evidence", "templates"), autoescape=False)
+_TEMPLATES.filters["upper_limit"] = format_upper_limit
 
 
 def record_cycle(evidence_dir: Path, result: dict, reason: str, pack_files: dict, plan: dict | None) -> dict:

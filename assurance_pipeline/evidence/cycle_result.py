@@ -15,7 +15,7 @@ def point_rows(plan: dict, validations: dict[str, dict]) -> list[dict]:
             "deviations": ev.get("deviations", 0), "deviation_rate": ev.get("deviation_rate", 0.0),
             "upper_deviation_limit": ev.get("upper_deviation_limit", 1.0 if p["sample_size"] == 0 else 0.0),
             "tolerable_deviation_rate": p["tolerable_deviation_rate"], "confidence": p["confidence"],
-            "conclusion": ev.get("conclusion", "not_tested"),
+            "conclusion": ev.get("conclusion", "not_tested"), "distribution": ev.get("distribution", p["distribution"]),
         })
     return rows
 

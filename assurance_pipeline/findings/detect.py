@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from assurance_pipeline.evidence.ledger import Ledger
 from assurance_pipeline.findings.model import Finding
+from assurance_pipeline.sampling.plans import HYPERGEOMETRIC, format_upper_limit
 from assurance_pipeline.sampling.population import PopulationProfile
 from assurance_pipeline.standard.integrity import IntegrityReport
 from assurance_pipeline.standard.models import SEVERITY_ORDER, Standard
@@ -54,12 +55,21 @@ def conformance_findings(standard: Standard, validations: dict[str, dict]) -> li
         findings.append(Finding(
             "conformance", severity,
             f"{point_id}: {ev['deviations']} of {ev['sample_size']} sampled decisions deviate ({counts}); "
-            f"upper deviation limit {ev['upper_deviation_limit']:.1%} {verdict} tolerable {ev['tolerable_deviation_rate']:.1%} "
-            f"at {ev['confidence']:.0%} confidence{follow}",
+            f"upper deviation limit {format_upper_limit(ev['upper_deviation_limit'])} {verdict} tolerable {ev['tolerable_deviation_rate']:.1%} "
+            f"at {ev['confidence']:.0%} confidence{_finite_population(ev)}{follow}",
             point_id, statistic=ev["upper_deviation_limit"], threshold=ev["tolerable_deviation_rate"],
             details={"evaluation": ev, "deviating_decisions": result["deviating_decisions"], "conditions": [c.id for c in deviated]},
         ))
     return findings
+
+
+def _finite_population(ev: dict) -> str:
+    """How a small population was accounted for; nothing for the binomial, the large-population rule."""
+    if ev["distribution"] != HYPERGEOMETRIC:
+        return ""
+    if ev["sample_size"] == ev["population"]:
+        return f" (all {ev['population']} decisions tested: the rate is exact)"
+    return f" (hypergeometric: {ev['sample_size']} of a population of {ev['population']})"
 
 
 def _condition_count(condition_id: str, counts: dict[str, int]) -> str:

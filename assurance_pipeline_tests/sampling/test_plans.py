@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pytest
 from scipy.stats import binom
 
@@ -9,6 +10,7 @@ from assurance_pipeline.sampling.plans import (
     attribute_sample_size,
     conclude,
     evaluate,
+    format_upper_limit,
     upper_deviation_limit,
 )
 
@@ -59,6 +61,8 @@ def test_plan_fields_and_to_dict():
         "expected_deviation_rate": 0.01,
         "sample_size": 93,
         "allowed_deviations": 1,
+        "distribution": "binomial",
+        "population": None,
     }
 
 
@@ -84,11 +88,6 @@ def test_sample_size_reports_when_max_n_is_too_small():
         attribute_sample_size(0.90, 0.08, 0.07, max_n=100)
 
 
-def _round_up_tenth_percent(p):
-    # The AICPA evaluation tables round the upper limit up to 0.1%.
-    return math.ceil(round(p * 1000, 6)) / 1000
-
-
 # (n, deviations, confidence) -> upper limit rounded up to 0.1%, as in the AICPA
 # evaluation tables. The first three are the brief's AICPA table cells; the rest are
 # formula values, each also checked below against the defining binomial property.
@@ -109,7 +108,7 @@ UPPER_LIMIT_CELLS = [
 @pytest.mark.parametrize("n,k,confidence,table", UPPER_LIMIT_CELLS)
 def test_upper_deviation_limit_matches_table(n, k, confidence, table):
     upper = upper_deviation_limit(n, k, confidence)
-    assert _round_up_tenth_percent(upper) == pytest.approx(table, abs=1e-9)
+    assert format_upper_limit(upper) == f"{table:.1%}"  # shown as the table prints it: rounded up to 0.1%
     # Defining property (Clopper-Pearson): P(X <= k; n, upper) = 1 - confidence.
     assert binom.cdf(k, n, upper) == pytest.approx(1 - confidence, rel=1e-9)
 
@@ -175,3 +174,29 @@ def test_a_whole_population_has_no_sampling_risk(tested, deviations, conclusion)
     assert whole.upper_deviation_limit == deviations / tested
     assert whole.conclusion == conclusion
     assert evaluate(tested, 0, 0.95, 0.05).conclusion == "inconclusive"
+
+
+def test_sample_size_beyond_the_old_5000_cap_is_exact_and_the_smallest():
+    """90%/2%/1.75% needs 5,484: found by screening with scipy, decided by the exact integer test."""
+    plan = attribute_sample_size(0.90, 0.02, 0.0175)
+    assert (plan.sample_size, plan.allowed_deviations) == (5484, 96)
+    smaller = np.arange(1, plan.sample_size)
+    assert binom.cdf(np.ceil(smaller * 0.0175 - 1e-9), smaller, 0.02).min() > 0.10
+    assert binom.cdf(96, 5484, 0.02) <= 0.10
+
+
+@pytest.mark.parametrize(
+    ("rate", "shown"),
+    [
+        (0.0774, "7.8%"),  # to nearest it would be 7.7%: never round an upper limit down
+        (0.0582, "5.9%"),
+        (0.07, "7.0%"),  # 0.07 * 1000 is 70.00000000000001 in floats: still 7.0%
+        (7 / 100, "7.0%"),
+        (0.0700001, "7.1%"),
+        (0.0, "0.0%"),
+        (1.0, "100.0%"),
+        (1 / 60, "1.7%"),
+    ],
+)
+def test_upper_limits_are_shown_rounded_up_to_a_tenth_of_a_percent(rate, shown):
+    assert format_upper_limit(rate) == shown

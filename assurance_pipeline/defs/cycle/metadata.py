@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from assurance_pipeline.sampling.cycle_plan import SamplingPlan
+from assurance_pipeline.sampling.plans import format_upper_limit
 
 
 def _table(header: list[str], rows: list[list[object]]) -> str:
@@ -29,9 +30,9 @@ def standard_metadata(value: dict) -> dict:
 
 def plan_metadata(plan: SamplingPlan) -> dict:
     rows = [[p.decision_point, p.risk_tier, f"{p.confidence:.0%}", f"{p.tolerable_deviation_rate:.0%}", p.population,
-             p.planned_sample_size, p.sample_size, f"two-stage, stage {p.stage}" if p.two_stage else "single",
+             p.planned_sample_size, p.sample_size, f"two-stage, stage {p.stage}" if p.two_stage else "single", p.distribution,
              p.intensity + (f": {p.expansion_reason}" if p.expansion_reason else "")] for p in plan.points]
-    header = ["decision point", "tier", "confidence", "tolerable", "population", "planned", "sample", "plan", "intensity"]
+    header = ["decision point", "tier", "confidence", "tolerable", "population", "planned", "sample", "plan", "distribution", "intensity"]
     return {
         "plan": dg.MetadataValue.md(_table(header, rows)),
         "population": sum(p.population for p in plan.points),
@@ -45,10 +46,11 @@ def validation_metadata(value: dict) -> dict:
     rows = []
     for point, v in value.items():
         ev = v["evaluation"]
-        rows.append([point, v["sample_size"], ev["deviations"], f"{ev['deviation_rate']:.1%}", f"{ev['upper_deviation_limit']:.1%}",
-                     f"{ev['tolerable_deviation_rate']:.1%}", ev["conclusion"], len(v["contract_failures"])])
+        rows.append([point, v["sample_size"], ev["deviations"], f"{ev['deviation_rate']:.1%}", format_upper_limit(ev["upper_deviation_limit"]),
+                     f"{ev['tolerable_deviation_rate']:.1%}", ev["conclusion"], ev["distribution"], len(v["contract_failures"])])
+    header = ["decision point", "sample", "deviations", "rate", "upper limit", "tolerable", "conclusion", "distribution", "contract failures"]
     return {
-        "conformance": dg.MetadataValue.md(_table(["decision point", "sample", "deviations", "rate", "upper limit", "tolerable", "conclusion", "contract failures"], rows)),
+        "conformance": dg.MetadataValue.md(_table(header, rows)),
         "deviations": sum(v["evaluation"]["deviations"] for v in value.values()),
     }
 
