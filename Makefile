@@ -32,6 +32,7 @@ $(BENCH)/.installed: pyproject.toml
 
 bench: $(STAMP) $(BENCH)/.installed
 	$(BIN)/python benchmarks/finite_population.py
+	$(BIN)/python benchmarks/outcome_evidence.py
 	$(BIN)/python benchmarks/cycle_scaling.py
 	$(BIN)/python benchmarks/false_alarms.py
 	$(BIN)/python benchmarks/trend_run_length.py

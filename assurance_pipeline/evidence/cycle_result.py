@@ -23,7 +23,8 @@ def point_rows(plan: dict, validations: dict[str, dict]) -> list[dict]:
 def cycle_result(cycle_id: str, window: dict, standard: dict, decision: str, points: list[dict], findings: list[Finding],
                  outcomes: list[dict] | None = None) -> dict:
     public = ("id", "decision_point", "kind", "severity", "summary", "statistic", "threshold")
-    kept = ("decision_point", "outcome_id", "title", "over", "value", "sample_size", "conclusion", "interval_low", "interval_high")
+    kept = ("decision_point", "outcome_id", "title", "over", "value", "expect_min", "expect_max", "sample_size", "conclusion",
+            "interval_low", "interval_high")
     return {
         "cycle_id": cycle_id,
         "window": window,

@@ -8,7 +8,7 @@ confidence interval at the tier's confidence:
 - any other x: Student's t interval corrected for skewness by Hall's (1992) transformation (J. R. Statist.
   Soc. B 54:221-228; compared in Zhou & Dinh 2005, Biostatistics 6:187-200): the plain t interval misses
   on one side far more often than its level when x is skewed (an amount, a duration), the transformed one
-  much less; without finite-population correction, which can only widen it. No interval from a sample
+  much less; the finite-population correction is left out, which keeps it wider. No interval from a sample
   can hold its level for every distribution of x (Bahadur & Savage 1956): for heavy tails and small
   samples compute the metric over the window instead (see benchmarks/outcome_evidence.py).
 
