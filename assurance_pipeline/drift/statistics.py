@@ -161,10 +161,11 @@ def stratified_rise_p(window_events: np.ndarray, window_sizes: np.ndarray, basel
         events, total = int(xh + yh), int(nh + mh)
         low, high = max(0, events - int(mh)), min(int(nh), events)
         if low < high:
-            null = stats.hypergeom(total, events, int(nh))
-            reach = 40 * null.std() + 60
-            low, high = max(low, math.floor(null.mean() - reach)), min(high, math.ceil(null.mean() + reach))
-            distribution = np.clip(signal.convolve(distribution, null.pmf(np.arange(low, high + 1))), 0.0, None)
+            mean = nh * events / total
+            reach = 40 * math.sqrt(mean * (total - events) * mh / (total * (total - 1))) + 60
+            low, high = max(low, math.floor(mean - reach)), min(high, math.ceil(mean + reach))
+            null = stats.hypergeom(total, events, int(nh)).pmf(np.arange(low, high + 1))
+            distribution = np.clip(signal.convolve(distribution, null), 0.0, None)
         offset += low
     tail = distribution[max(int(x.sum()) - offset, 0):].sum()
     return float(min(1.0, tail))
