@@ -157,3 +157,32 @@ def test_a_rating_moving_half_a_point_is_data_drift_and_a_stationary_window_is_n
                              pa.array(np.minimum(moved["rating"].to_numpy() + (np.random.default_rng(9).random(500) < 0.5), 5)))
     [rating] = [t for t in point_drift_tests(_connection(moved), POINT, baseline, Window()) if t.subject == "rating"]
     assert rating.p_value < 0.001 and rating.shape == "discrete" and rating.effect >= POINT.drift_floors.wasserstein_sd
+
+
+def test_a_heavy_tailed_amount_half_again_as_large_clears_the_floor_in_robust_sds_where_the_sd_hid_it():
+    """Pareto amounts (shape 1.5: no finite variance) multiplied by 1.5, windows of 150, three against each of twelve
+    go-live windows of 20,000: every shift is significant and clears the floor of 0.10 in robust SDs (IQR / 1.349);
+    measured in the go-live SD, which the tail inflates, a large share would not (26% to 36% in an independent audit)."""
+    point = DecisionPoint(id="loan", title="t", meaning="m", authority="a", owner="o", risk_tier="high",
+                          contract={"amount": {"type": "float"}}, input_fields=["amount"])
+    standard = STANDARD.model_copy(update={"decision_points": {"loan": point}})
+    rng = np.random.default_rng(15)
+
+    def amounts(n: int, factor: float = 1.0) -> pa.Table:
+        start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        return pa.table({"decision_id": [f"D{i}" for i in range(n)], "decision_point": ["loan"] * n,
+                         "decided_at": pa.array([start + dt.timedelta(minutes=i) for i in range(n)], pa.timestamp("us", tz="UTC")),
+                         "actor_type": ["agent"] * n, "actor_id": ["bot"] * n, "actor_version": ["1"] * n,
+                         "reviewed_by": pa.nulls(n, pa.string()), "overridden": [False] * n, "cost": [0.1] * n,
+                         "amount": factor * 100 * (rng.pareto(1.5, n) + 1)})
+
+    robust = in_sd = significant = 0
+    for _ in range(12):
+        profile = compute_baseline(_connection(amounts(20_000)), standard, Window())["points"]["loan"]
+        assert profile["columns"]["amount"]["scale_kind"] == "iqr/1.349"
+        for _ in range(3):
+            [test] = point_drift_tests(_connection(amounts(150, factor=1.5)), point, profile, Window())
+            significant += test.p_value < 0.001
+            robust += test.effect >= point.drift_floors.wasserstein_sd
+            in_sd += test.effect * test.scale / profile["columns"]["amount"]["std"] >= point.drift_floors.wasserstein_sd
+    assert significant == robust == 36 and in_sd <= 30, (significant, robust, in_sd)
