@@ -49,21 +49,21 @@ POINT = DecisionPoint(
     decision_field="decision", input_fields=["car_value", "loan_months", "salary_band"],
 )
 STANDARD = Standard(header=StandardHeader(name="decision drift", version="1", owner="o"), decision_points={"car_loan": POINT})
-GO_LIVE = {"value": 1.0, "months": (0.15, 0.25, 0.3, 0.2, 0.1), "bands": (0.3, 0.5, 0.2)}
+MONTH_SHARES = (0.15, 0.25, 0.3, 0.2, 0.1)
+BAND_SHARES = (0.3, 0.5, 0.2)
 
-# scenario -> (kind, generator parameters)
+# scenario -> generator parameters
 SCENARIOS = {
-    "stationary": ("none", {}),
-    "inputs: cars 15% dearer": ("input", {"value": 1.15}),
-    "inputs: cars 30% dearer": ("input", {"value": 1.3}),
-    "inputs: cars 30% dearer, longer loans, lower bands": ("input", {"value": 1.3, "months": (0.05, 0.15, 0.3, 0.25, 0.25),
-                                                                      "bands": (0.45, 0.45, 0.1)}),
-    "behaviour: a third of cars at 70-95% of the limit now rejected (mild)": ("behaviour", {"reject": (0.7, 0.95, 1 / 3)}),
-    "behaviour: all cars at 70-95% of the limit now rejected (strong)": ("behaviour", {"reject": (0.7, 0.95, 1.0)}),
+    "stationary": {},
+    "inputs: cars 15% dearer": {"value": 1.15},
+    "inputs: cars 30% dearer": {"value": 1.3},
+    "inputs: cars 30% dearer, longer loans, lower bands": {"value": 1.3, "months": (0.05, 0.15, 0.3, 0.25, 0.25), "bands": (0.45, 0.45, 0.1)},
+    "behaviour: a third of cars at 70-95% of the limit now rejected (mild)": {"reject": (0.7, 0.95, 1 / 3)},
+    "behaviour: all cars at 70-95% of the limit now rejected (strong)": {"reject": (0.7, 0.95, 1.0)},
 }
 
 
-def decisions(rng: np.random.Generator, n: int, value: float = 1.0, months=GO_LIVE["months"], bands=GO_LIVE["bands"],
+def decisions(rng: np.random.Generator, n: int, value: float = 1.0, months=MONTH_SHARES, bands=BAND_SHARES,
               reject: tuple[float, float, float] | None = None) -> pa.Table:
     """n car-loan decisions: approved within 95% of the band's limit, rejected beyond 120%, a coin toss in between
     and for 72-month loans over 75% of it; 3% noise. `reject` = (low, high, share): that share of cars between low
@@ -150,7 +150,7 @@ def main() -> None:
             baseline = golive_baseline(rng)
             golive.append(baseline["decision_model"]["baseline_disagreement"])
             for name in args.scenarios:
-                measured[name] += [one_window(baseline, decisions(rng, n, **SCENARIOS[name][1])) for _ in range(args.windows // args.golive_draws)]
+                measured[name] += [one_window(baseline, decisions(rng, n, **SCENARIOS[name])) for _ in range(args.windows // args.golive_draws)]
         for name in args.scenarios:
             mean = {key: float(np.mean([m[key] for m in measured[name]])) for key in measured[name][0]}
             rows.append((name, n, len(measured[name]), mean, float(np.mean(golive))))

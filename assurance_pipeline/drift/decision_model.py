@@ -19,7 +19,7 @@ from sklearn.tree import DecisionTreeClassifier, export_text
 from assurance_pipeline.sources.decision_log import quote_ident
 from assurance_pipeline.standard.models import ContractColumn
 
-MAX_DEPTH = 5  # the leaves are the strata decision drift is tested in: deep enough that a move of the inputs stays mostly between them
+MAX_DEPTH = 5  # its leaves are decision drift's strata: deep enough that a move of the inputs stays mostly between them
 MIN_LEAF = 25
 FORMAT = "decision-tree/v2"
 

@@ -126,6 +126,8 @@ def _decision_mix_test(point_id: str, model: dict, window: LeafCounts, held_out:
     """The window's decision rates against those the go-live decisions in the same leaves had (stratified
     permutation, generalized Cochran–Mantel–Haenszel): a mix that moved only because the inputs did is expected.
     Effect: the Jensen–Shannon distance from the mix expected for the window's inputs."""
+    if held_out.decisions is None:  # a baseline recorded while the decision had no authored values
+        return None
     leaves = sorted(set(window.decided) | set(held_out.decided))
     values = sorted({v for counts in (window.decisions, held_out.decisions) for leaf in counts.values() for v in leaf})
     w, b = (np.array([[counts.get(leaf, {}).get(v, 0) for v in values] for leaf in leaves]).reshape(len(leaves), len(values))

