@@ -7,14 +7,13 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-
 import pytest
 
 from assurance_pipeline.drift.baseline import FORMAT_VERSION, compute_baseline, read_baseline, write_baseline
 from assurance_pipeline.drift.cell_counts import OTHER, category_cells, count_cells, is_category, is_number
 from assurance_pipeline.drift.decision_model import leaves, predict, train
-from assurance_pipeline.errors import AssuranceError
 from assurance_pipeline.drift.detectors import point_drift_tests
+from assurance_pipeline.errors import AssuranceError
 from assurance_pipeline.sources.window import Window
 from assurance_pipeline.standard.models import ContractColumn, DecisionPoint, Standard, StandardHeader
 
