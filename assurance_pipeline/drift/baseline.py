@@ -1,11 +1,12 @@
 """The go-live baseline: aggregates of the decision log over a clean window, never rows.
 
 Stored as `baseline/baseline.json` inside the standard, so the authorization hash covers it. Format
-version 3 holds, per decision point: population, cost and override statistics, actor mix, outcome
-metrics, per contract column a profile (numbers: their shape, mean, sd and the go-live counts in their
-drift cells; categories with `isin` and booleans: frequencies, values outside the contract counted, not
-named; free text: null and distinct counts only, since its values could identify people), and, where the
-point names its `decision_field`, the go-live decision model as readable rules.
+version 4 holds, per decision point: population, cost and override statistics, actor mix, outcome
+metrics, per contract column a profile (numbers: their shape, mean, sd, the scale a shift is measured in
+and the go-live counts in their drift cells; categories with `isin` and booleans: frequencies, values
+outside the contract counted, not named; free text: null and distinct counts only, since its values could
+identify people), and, where the point names its `decision_field`, the go-live decision model as readable
+rules with, per leaf, the held-out go-live decisions, how many disagree with it and their decisions.
 """
 
 from __future__ import annotations
@@ -16,7 +17,15 @@ from pathlib import Path
 
 import duckdb
 
-from assurance_pipeline.drift.cell_counts import category_cells, count_cells, go_live_halves, is_category, is_number, number_cells
+from assurance_pipeline.drift.cell_counts import (
+    category_cells,
+    count_cells,
+    decision_model_split,
+    go_live_halves,
+    is_category,
+    is_number,
+    number_cells,
+)
 from assurance_pipeline.drift.decision_model import train
 from assurance_pipeline.errors import AssuranceError
 from assurance_pipeline.sampling.population import profile_population
@@ -27,7 +36,7 @@ from assurance_pipeline.validation.outcomes import metric_values
 from assurance_pipeline.validation.point_rows import point_rows_sql
 
 BASELINE_FILE = Path("baseline") / "baseline.json"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 TRAINING_ROWS = 20_000
 
 
@@ -90,18 +99,29 @@ def _profile_columns(con, point: DecisionPoint, present: set[str]) -> dict[str, 
 
 
 def _decision_model(con, point: DecisionPoint, present: set[str]) -> dict | None:
-    """Fit the go-live decision rules on a reproducible reservoir sample of the window (rows stay in memory only),
-    from the typed rows every cycle judges, the decision spelled as SQL spells it."""
+    """Fit the go-live decision rules on a reproducible reservoir sample of the training part of the window (rows
+    stay in memory only), from the typed rows every cycle judges, the decision spelled as SQL spells it; then count
+    the held-out part into the tree's leaves with the scan every cycle uses (`count_cells`)."""
     if point.decision_field not in present:
         return None
+    training, held_out = decision_model_split("sample")
     decision = quote_ident(point.decision_field)
     select = ", ".join([*(quote_ident(c) for c in point.drift_inputs() if c in present), f"CAST({decision} AS VARCHAR) AS {decision}"])
     frame = con.execute(
-        f"WITH point_rows AS ({point_rows_sql(point, present)}) "
+        f"WITH point_rows AS ({point_rows_sql(point, present, relation=training)}) "
         f"SELECT {select} FROM point_rows USING SAMPLE reservoir({TRAINING_ROWS} ROWS) REPEATABLE (7)",
         {"decision_point": point.id},
     ).df()
-    return train(frame, {n: c for n, c in point.drift_inputs().items() if n in present}, point.decision_field)
+    model = train(frame, {n: c for n, c in point.drift_inputs().items() if n in present}, point.decision_field)
+    if model is None:
+        return None
+    spec = point.contract[point.decision_field]
+    _, leaves = count_cells(con, point, held_out, present, {}, model, category_cells(spec) if is_category(spec) else None)
+    held, disagreeing = sum(leaves.decided.values()), sum(leaves.disagreeing.values())
+    if not held:
+        return None
+    return model | {"held_out": held, "held_out_disagreeing": disagreeing, "baseline_disagreement": disagreeing / held,
+                    "leaves": leaves.records()}
 
 
 def write_baseline(standard_dir: Path, baseline: dict) -> Path:
@@ -122,8 +142,8 @@ def read_baseline(standard_dir: Path) -> dict | None:
     except (OSError, json.JSONDecodeError) as err:
         raise AssuranceError(f"{path}: not a readable baseline ({err})") from None
     if data.get("format_version") != FORMAT_VERSION:
-        raise AssuranceError(f"{path}: baseline format_version {data.get('format_version')!r}, expected {FORMAT_VERSION}: "
-                             "record it again with `assurance baseline` and re-authorize")
+        raise AssuranceError(f"{path}: baseline format_version {data.get('format_version')!r}, expected {FORMAT_VERSION} "
+                             "(recorded by an earlier version): record it again with `assurance baseline` and re-authorize")
     return data
 
 

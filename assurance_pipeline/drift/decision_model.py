@@ -2,8 +2,10 @@
 
 A scikit-learn tree (Breiman et al. 1984, CART) is fitted on the go-live window's decisions at baseline time
 and stored as plain nodes and rules text, never pickled: an auditor can read it, and predicting from it
-needs no scikit-learn and runs no stored code. Decision drift is the share of the window's decisions that
-disagree with it (judged in the engine by `prediction_sql`), against the share of held-out go-live decisions that did.
+needs no scikit-learn and runs no stored code. Its leaves are the strata decision drift is tested in: the
+window's decisions are counted per leaf in the engine (`leaf_sql`), with those that disagree with the leaf's
+decision, and compared leaf by leaf with the go-live decisions the tree was not fitted on, so inputs that
+move into a leaf where the go-live rules were already uncertain are expected to disagree more.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from sklearn.tree import DecisionTreeClassifier, export_text
 from assurance_pipeline.sources.decision_log import quote_ident
 from assurance_pipeline.standard.models import ContractColumn
 
-MAX_DEPTH = 4
+MAX_DEPTH = 5  # its leaves are decision drift's strata: deep enough that a move of the inputs stays mostly between them
 MIN_LEAF = 25
-FORMAT = "decision-tree/v1"
+FORMAT = "decision-tree/v2"
 
 
 def features(inputs: dict[str, ContractColumn]) -> list[dict]:
@@ -52,20 +54,16 @@ def _number(value: object) -> float:
 
 
 def train(frame: pd.DataFrame, inputs: dict[str, ContractColumn], decision_field: str, seed: int = 0) -> dict | None:
-    """Fit on 70% of the go-live rows, measure disagreement on the other 30%; None when there is too little to learn."""
+    """Fit the tree on the go-live training decisions; None when there is too little to learn. How often held-out
+    go-live decisions disagree with it, leaf by leaf, is counted in the engine (see baseline)."""
     frame = frame[frame[decision_field].notna()].reset_index(drop=True)
     if len(frame) < 4 * MIN_LEAF or frame[decision_field].nunique() < 2:
         return None
     spec = features(inputs)
     x, y = matrix(frame, spec), frame[decision_field].astype(str).to_numpy()
-    held_out = np.random.default_rng(seed).random(len(frame)) < 0.3
-    tree = DecisionTreeClassifier(max_depth=MAX_DEPTH, min_samples_leaf=MIN_LEAF, random_state=seed).fit(x[~held_out], y[~held_out])
+    tree = DecisionTreeClassifier(max_depth=MAX_DEPTH, min_samples_leaf=MIN_LEAF, random_state=seed).fit(x, y)
     model = _export(tree, spec, decision_field)
-    model["trained_on"] = int((~held_out).sum())
-    model["held_out"] = int(held_out.sum())
-    disagreeing = int(np.sum(predict(model, frame[held_out]) != y[held_out]))
-    model["held_out_disagreeing"] = disagreeing
-    model["baseline_disagreement"] = disagreeing / int(held_out.sum())
+    model["trained_on"] = len(frame)
     model["rules"] = export_text(tree, feature_names=[f["name"] for f in spec], show_weights=False)
     return model
 
@@ -87,14 +85,13 @@ def number_sql(column: str) -> str:
     return f"nullif(TRY_CAST({quote_ident(column)} AS DOUBLE), 'NaN'::DOUBLE)"
 
 
-def prediction_sql(model: dict) -> tuple[str, dict]:
-    """The stored tree as one SQL CASE expression over the point's typed rows, so a window's decisions are judged
-    in the engine and none leaves it; thresholds, categories and decisions go in as bound parameters. It takes
-    the same paths as `predict`."""
+def leaf_sql(model: dict) -> tuple[str, dict]:
+    """The stored tree as one SQL CASE expression over the point's typed rows giving each row's leaf (its node index),
+    so a window's decisions are placed and judged in the engine and none leaves it; thresholds and categories go in
+    as bound parameters. It takes the same paths as `leaves`."""
     features = model["features"]
     equals = [f["equals"] for f in features]
-    params = {"tree_thresholds": [n["threshold"] for n in model["nodes"]], "tree_decisions": [n["decision"] for n in model["nodes"]],
-              "tree_equals": [e if e is not None else "" for e in equals]}
+    params = {"tree_thresholds": [n["threshold"] for n in model["nodes"]], "tree_equals": [e if e is not None else "" for e in equals]}
 
     def feature(index: int) -> str:
         if equals[index] is not None:
@@ -105,7 +102,7 @@ def prediction_sql(model: dict) -> tuple[str, dict]:
     def node(i: int) -> str:
         n = model["nodes"][i]
         if n["left"] == -1:
-            return f"$tree_decisions[{i + 1}]"
+            return str(i)
         goes_left = f"coalesce({feature(n['feature'])} <= $tree_thresholds[{i + 1}], {str(n['missing_left']).upper()})"
         return f"CASE WHEN {goes_left} THEN {node(n['left'])} ELSE {node(n['right'])} END"
 
@@ -113,8 +110,8 @@ def prediction_sql(model: dict) -> tuple[str, dict]:
     return sql, {k: v for k, v in params.items() if f"${k}[" in sql}
 
 
-def predict(model: dict, frame: pd.DataFrame) -> np.ndarray:
-    """Walk the stored nodes for each row (a NaN goes the way the tree sent missing values when it was fitted)."""
+def leaves(model: dict, frame: pd.DataFrame) -> np.ndarray:
+    """Walk the stored nodes for each row to its leaf (a NaN goes the way the tree sent missing values when fitted)."""
     x = matrix(frame, model["features"])
     nodes = model["nodes"]
     out = []
@@ -124,5 +121,10 @@ def predict(model: dict, frame: pd.DataFrame) -> np.ndarray:
             value = row[nodes[i]["feature"]]
             go_left = nodes[i]["missing_left"] if math.isnan(value) else value <= nodes[i]["threshold"]
             i = nodes[i]["left"] if go_left else nodes[i]["right"]
-        out.append(nodes[i]["decision"])
-    return np.array(out, dtype=object)
+        out.append(i)
+    return np.array(out, dtype=int)
+
+
+def predict(model: dict, frame: pd.DataFrame) -> np.ndarray:
+    """The go-live rules' decision for each row: its leaf's."""
+    return np.array([model["nodes"][i]["decision"] for i in leaves(model, frame)], dtype=object)

@@ -12,10 +12,11 @@ of the null distribution, not ignored.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable
 
 import numpy as np
-from scipy import stats
+from scipy import signal, stats
 from scipy.spatial.distance import jensenshannon
 
 PERMUTATION_DRAWS = 10_000  # the smallest p-value a test can reach: 1e-4, under BH's first cut for up to 500 tests
@@ -54,24 +55,120 @@ def permutation_test(statistic: CellStatistic, window: np.ndarray, baseline: np.
     """The observed `statistic` and its p-value under the two-sample null (window and go-live drawn from one
     distribution): the window's counts are then a multivariate hypergeometric draw of n from the pooled counts
     (Fisher's conditional permutation test; Agresti 2013, §3.5), whatever the cells, ties or sizes. Drawn by
-    Monte Carlo with Besag & Clifford's (1991, Biometrika 78:301–304) sequential stopping, whose p-value never
-    runs over its level: stop at the h-th draw at least as extreme (h = `exceedances`), p = h / draws so far,
-    else p = (exceedances seen + 1) / `draws`. Seeded by the counts, so the same counts give the same p."""
+    Monte Carlo with Besag & Clifford's sequential stopping (`_monte_carlo_p`), seeded by the counts, so the
+    same counts give the same p."""
     window, baseline = np.asarray(window, dtype=np.int64), np.asarray(baseline, dtype=np.int64)
     pool, n = window + baseline, int(window.sum())
     if n == 0 or n == pool.sum() or np.count_nonzero(pool) < 2:
         return 0.0, 1.0
     observed = float(statistic(window, pool, n)[0])
-    rng = np.random.default_rng(_seed(window, baseline))
+    p = _monte_carlo_p(observed, lambda rng, size: statistic(rng.multivariate_hypergeometric(pool, n, size=size), pool, n),
+                       _seed(window, baseline), exceedances, draws)
+    return observed, p
+
+
+def _monte_carlo_p(observed: float, draw_statistics: Callable[[np.random.Generator, int], np.ndarray], seed: int,
+                   exceedances: int, draws: int) -> float:
+    """A Monte Carlo p-value with Besag & Clifford's (1991, Biometrika 78:301–304) sequential stopping, which never
+    runs over its level: stop at the h-th draw at least as extreme (h = `exceedances`), p = h / draws so far, else
+    p = (exceedances seen + 1) / `draws`. `draw_statistics(rng, size)` gives `size` statistics under the null."""
+    rng = np.random.default_rng(seed)
     drawn = exceeded = 0
     batch = 128
     while drawn < draws - 1:
         size = min(batch, draws - 1 - drawn)
-        hits = np.cumsum(statistic(rng.multivariate_hypergeometric(pool, n, size=size), pool, n) >= observed * (1 - 1e-9))
+        hits = np.cumsum(draw_statistics(rng, size) >= observed * (1 - 1e-9))
         if exceeded + hits[-1] >= exceedances:
-            return observed, exceedances / (drawn + int(np.searchsorted(hits, exceedances - exceeded)) + 1)
+            return exceedances / (drawn + int(np.searchsorted(hits, exceedances - exceeded)) + 1)
         exceeded, drawn, batch = exceeded + int(hits[-1]), drawn + size, batch * 4
-    return observed, (exceeded + 1) / draws
+    return (exceeded + 1) / draws
+
+
+def cmh_general_association(tables: np.ndarray) -> float:
+    """The generalized Cochran–Mantel–Haenszel statistic of general association for strata of I × J tables
+    (`tables`: strata × I × J): Q = d' V⁻ d, d the sum over strata of the first (I−1)(J−1) cells minus their
+    expectations given each stratum's margins, V the sum of their hypergeometric covariances (Mantel & Haenszel
+    1959, JNCI 22:719–748; Landis, Heyman & Koch 1978, Int. Stat. Rev. 46:237–254; Agresti 2002, *Categorical
+    Data Analysis*, 2nd ed., p. 297, table 7.12). Asymptotically chi-square with (I−1)(J−1) degrees of freedom;
+    `stratified_mix_test` takes its p-value from the permutation distribution instead."""
+    tables = np.asarray(tables, dtype=float)
+    expected, covariance = _cmh_moments(tables)
+    deviation = tables[:, :-1, :-1].sum(axis=0).ravel() - expected
+    return float(deviation @ np.linalg.pinv(covariance, hermitian=True) @ deviation)
+
+
+def _cmh_moments(tables: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Expectation and covariance of the first (I−1)(J−1) cells summed over strata, each stratum's cells
+    multivariate hypergeometric given its margins (Landis, Heyman & Koch 1978)."""
+    tables = np.asarray(tables, dtype=float)
+    rows, columns = tables.shape[1] - 1, tables.shape[2] - 1
+    expected, covariance = np.zeros(rows * columns), np.zeros((rows * columns, rows * columns))
+    for table in tables:
+        total, r, c = table.sum(), table.sum(axis=1), table.sum(axis=0)
+        if total < 2:
+            continue
+        expected += np.outer(r, c)[:rows, :columns].ravel() / total
+        row_part = (total * np.diag(r) - np.outer(r, r))[:rows, :rows]
+        column_part = (total * np.diag(c) - np.outer(c, c))[:columns, :columns]
+        covariance += np.kron(row_part, column_part) / (total**2 * (total - 1))
+    return expected, covariance
+
+
+def stratified_mix_test(window: np.ndarray, baseline: np.ndarray, exceedances: int = PERMUTATION_EXCEEDANCES,
+                        draws: int = PERMUTATION_DRAWS) -> tuple[float, float]:
+    """Does the window's mix over the cells differ from the baseline's within strata? `window` and `baseline` are
+    counts, strata × cells. The statistic is the generalized Cochran–Mantel–Haenszel general association of the
+    strata's 2 × cells tables (`cmh_general_association`); its p-value comes from the permutation distribution
+    within strata: under the null, each stratum's window counts are a multivariate hypergeometric draw from that
+    stratum's pooled counts, independently across strata (the conditional null the CMH moments are taken under,
+    Landis, Heyman & Koch 1978), so a different mix of strata alone is no evidence. Monte Carlo with Besag &
+    Clifford's stopping, seeded by the counts; exact in level with rare cells and small strata."""
+    window, baseline = np.asarray(window, dtype=np.int64), np.asarray(baseline, dtype=np.int64)
+    seen = (window + baseline).sum(axis=0) > 0
+    window, baseline = window[:, seen], baseline[:, seen]
+    pool, n = window + baseline, window.sum(axis=1)
+    varying = [h for h in range(len(pool)) if 0 < n[h] < pool[h].sum() and np.count_nonzero(pool[h]) > 1]
+    if seen.sum() < 2 or not varying:
+        return 0.0, 1.0
+    expected, covariance = _cmh_moments(np.stack([window, baseline], axis=1))
+    inverse = np.linalg.pinv(covariance, hermitian=True)
+
+    def statistics(counts: np.ndarray) -> np.ndarray:
+        deviation = counts[:, :-1] - expected
+        return np.einsum("ij,jk,ik->i", deviation, inverse, deviation)
+
+    fixed = window.sum(axis=0) - window[varying].sum(axis=0)  # strata whose window counts the permutation cannot move
+
+    def draw(rng: np.random.Generator, size: int) -> np.ndarray:
+        return statistics(fixed + sum(rng.multivariate_hypergeometric(pool[h], int(n[h]), size=size) for h in varying))
+
+    observed = float(statistics(window.sum(axis=0, keepdims=True))[0])
+    return observed, _monte_carlo_p(observed, draw, _seed(window, baseline), exceedances, draws)
+
+
+def stratified_rise_p(window_events: np.ndarray, window_sizes: np.ndarray, baseline_events: np.ndarray,
+                      baseline_sizes: np.ndarray) -> float:
+    """One-sided exact conditional test that the window's event rate exceeds the baseline's within strata: a common
+    odds ratio above 1 across the strata's 2 × 2 tables (window/baseline × event/none). Given each table's margins
+    the window's events in a stratum are hypergeometric, so under the null their total is the convolution of those
+    hypergeometrics, and p = P(total >= observed) (Birch 1964, JRSS B 26:313–324; Gart 1970, Biometrika
+    57:471–475; Mehta, Patel & Gray 1985, JASA 80:969–973; Agresti 1990, pp. 230–237; R's `mantelhaen.test(exact =
+    TRUE)`). Exact at any size: the baseline's own sampling error is part of the null. Each stratum's support is
+    cut where its probability is negligible (40 standard deviations and 60 counts out), so large windows stay fast."""
+    x, n, y, m = (np.asarray(a, dtype=np.int64) for a in (window_events, window_sizes, baseline_events, baseline_sizes))
+    distribution, offset = np.ones(1), 0
+    for xh, nh, yh, mh in zip(x, n, y, m, strict=True):
+        events, total = int(xh + yh), int(nh + mh)
+        low, high = max(0, events - int(mh)), min(int(nh), events)
+        if low < high:
+            mean = nh * events / total
+            reach = 40 * math.sqrt(mean * (total - events) * mh / (total * (total - 1))) + 60
+            low, high = max(low, math.floor(mean - reach)), min(high, math.ceil(mean + reach))
+            null = stats.hypergeom(total, events, int(nh)).pmf(np.arange(low, high + 1))
+            distribution = np.clip(signal.convolve(distribution, null), 0.0, None)
+        offset += low
+    tail = distribution[max(int(x.sum()) - offset, 0):].sum()
+    return float(min(1.0, tail))
 
 
 def _seed(*counts: np.ndarray) -> int:

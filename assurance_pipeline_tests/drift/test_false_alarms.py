@@ -92,7 +92,7 @@ def test_a_behaviour_change_with_unchanged_inputs_is_decision_drift_not_data_dri
     found = _findings(baseline, _decisions(np.random.default_rng(6), SAMPLE_SIZE, behaviour_change=True))
     kinds = {f.kind for f in found}
     assert "decision_drift" in kinds and "data_drift" not in kinds
-    [disagreement] = [f for f in found if f.details["test"]["test"] == "fisher_exact_vs_baseline_model"]
+    [disagreement] = [f for f in found if f.details["test"]["test"] == "exact_stratified_by_leaf"]
     assert "disagree with the go-live decision rules" in disagreement.summary and disagreement.severity == "high"
 
 

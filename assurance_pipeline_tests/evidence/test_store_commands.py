@@ -114,5 +114,8 @@ def test_the_pack_holds_the_drift_tests_and_the_go_live_decision_rules(recorded_
     assert {t["decision_point"] for t in tests} == points
     assert {t["kind"] for t in tests} == {"data_drift", "decision_drift", "override"}
     assert all(0.0 <= t["p_value"] <= 1.0 and t["effect_floor"] > 0 for t in tests)
+    disagreement = [t for t in tests if t["test"] == "exact_stratified_by_leaf"]  # one per point: what its inputs lead to expect
+    assert len(disagreement) == 4 and all(t["effect"] == pytest.approx(t["statistic"] - t["expected"]) for t in disagreement)
+    assert all(t["scale_kind"] in ("iqr/1.349", "sd") and t["scale"] > 0 for t in tests if t["test"] == "cramer_von_mises_permutation")
     rules = (pack / "decision_rules.md").read_text()
     assert all(f"## {p}: " in rules for p in points) and "class: " in rules

@@ -76,10 +76,20 @@ def outcome_metadata(value: list) -> dict:
 
 def drift_metadata(value: list) -> dict:
     rows = [[t["decision_point"], t["kind"], t["subject"], t.get("shape") or "-", t["test"], f"{t['statistic']:.3f}", f"{t['p_value']:.2g}",
-             f"{t['effect_name']} {t['effect']:.3f}", t["effect_floor"], t["sample_size"]] for t in value]
-    headers = ["decision point", "kind", "subject", "shape", "test", "statistic", "p", "effect", "floor", "window n"]
+             f"{t['effect_name']} {t['effect']:.3f}", t["effect_floor"], _expected_or_scale(t), t["sample_size"]] for t in value]
+    headers = ["decision point", "kind", "subject", "shape", "test", "statistic", "p", "effect", "floor", "expected / scale", "window n"]
     return {"drift_tests": dg.MetadataValue.md(_table(headers, rows)),
             "tests": len(value)}
+
+
+def _expected_or_scale(test: dict) -> str:
+    """What a decision test expected for the window's inputs, or the go-live scale a number's effect is in."""
+    expected = test.get("expected")
+    if isinstance(expected, dict):
+        return ", ".join(f"{k} {v:.0%}" for k, v in sorted(expected.items(), key=lambda kv: -kv[1])[:3])
+    if expected is not None:
+        return f"{expected:.1%} disagreeing"
+    return f"{test['scale_kind']} {test['scale']:.4g}" if test.get("scale") else "-"
 
 
 def findings_metadata(value: list) -> dict:
