@@ -90,7 +90,7 @@ def _over_sample(con: duckdb.DuckDBPyConnection, point: DecisionPoint, oe: Outco
     """A metric avg(x) over the sample, with its interval; a sample that is the whole population is exact."""
     present = sample_columns(con) & set(point.contract)
     rows_sql = point_rows_sql(point, present)
-    if referenced_columns(oe.metric) - present:
+    if referenced_columns(oe.metric) & (set(point.contract) - present):  # a contract column the log lacks
         rows = con.execute(f"SELECT count(*) FROM ({rows_sql})", {"decision_point": point.id}).fetchall()[0][0]
         return _exact(point, oe, None, rows)
     value_sql = mean_argument(oe.metric, point.columns())

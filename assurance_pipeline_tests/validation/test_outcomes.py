@@ -90,3 +90,9 @@ def test_over_sample_is_refused_for_a_metric_whose_sampling_error_cannot_be_boun
     with pytest.raises(AssuranceError, match=r"refund.yaml: outcome_evidence OE-1: over: sample needs a metric of the form avg"):
         check_point_expressions(_point(metric="max(amount)", over="sample"), "refund.yaml", checker)
     checker.close()
+
+
+def test_a_metric_over_a_log_column_outside_the_contract_is_computed_over_the_sample():
+    con = _workspace(np.zeros(100, bool), np.ones(100), sampled=20)  # every decision costs 0.1
+    [result] = compute_outcomes(con, _point(metric="avg(cost)", over="sample"), WINDOW, 0.95, 100)
+    assert (result.value, result.values, result.conclusion) == (pytest.approx(0.1), 20, ob.EXCEEDS)
