@@ -36,6 +36,7 @@ bench: $(STAMP) $(BENCH)/.installed
 	$(BIN)/python benchmarks/cycle_scaling.py
 	$(BIN)/python benchmarks/false_alarms.py
 	$(BIN)/python benchmarks/trend_run_length.py
+	$(BIN)/python benchmarks/decision_drift.py
 	$(BENCH)/bin/python benchmarks/drift_power.py
 
 clean:
