@@ -96,3 +96,19 @@ def test_a_metric_over_a_log_column_outside_the_contract_is_computed_over_the_sa
     con = _workspace(np.zeros(100, bool), np.ones(100), sampled=20)  # every decision costs 0.1
     [result] = compute_outcomes(con, _point(metric="avg(cost)", over="sample"), WINDOW, 0.95, 100)
     assert (result.value, result.values, result.conclusion) == (pytest.approx(0.1), 20, ob.EXCEEDS)
+
+
+def test_the_pack_summary_shows_each_metric_its_interval_and_what_would_decide():
+    from assurance_pipeline.evidence.cycle_record import _TEMPLATES
+    from assurance_pipeline.evidence.cycle_result import cycle_result
+
+    con = _workspace(np.arange(1000) % 20 == 0, np.ones(1000), sampled=59)
+    point = _point(metric="avg(CASE WHEN reopened THEN 1.0 ELSE 0.0 END)", over="sample")
+    outcomes = [o.to_dict() for o in compute_outcomes(con, point, WINDOW, 0.95, 1000)]
+    result = cycle_result("c", {"from": None, "to": None}, {"name": "s", "version": "1", "sha256": "x", "intact": True},
+                          "INCONCLUSIVE", [], [], outcomes)
+    summary = _TEMPLATES.get_template("summary.md.j2").render(result=result, reason="r", plan={}, recorded_at="t")
+    [row] = [line for line in summary.splitlines() if line.startswith("| refund | OE-1")]
+    needed = outcomes[0]["deciding_sample_size"]
+    assert f"| sample | 59 | 0.05085 | {outcomes[0]['interval_low']:.4g} to {outcomes[0]['interval_high']:.4g} | max 0.05 |" in row
+    assert row.endswith(f"| inconclusive: about {needed:,} decisions with a value would decide |")
