@@ -19,7 +19,7 @@ import numpy as np
 from scipy import signal, stats
 from scipy.spatial.distance import jensenshannon
 
-PERMUTATION_DRAWS = 10_000  # the smallest p-value a test can reach: 1e-4, under BH's first cut for up to 500 tests
+PERMUTATION_DRAWS = 10_000  # the smallest p-value a test can reach: 1e-4, under BH's first cut (3%) for up to 300 tests
 PERMUTATION_EXCEEDANCES = 50
 
 CellStatistic = Callable[[np.ndarray, np.ndarray, int], np.ndarray]
