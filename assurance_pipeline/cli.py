@@ -1,5 +1,5 @@
 """`assurance`: the command line beside the Dagster UI. Every failure is one line on stderr and an exit code:
-0 done, 1 verify/reperform found a mismatch, 2 bad usage or input, 3 source or evidence store unreadable."""
+0 done, 1 verify/reperform found a mismatch, 2 bad usage or input, 3 source or evidence store unreadable or unwritable."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from assurance_pipeline.errors import AssuranceError, EvidenceStoreError
-from assurance_pipeline.evidence.ledger import Ledger, LedgerError
+from assurance_pipeline.evidence.ledger import Ledger
 from assurance_pipeline.findings.model import DISPOSITIONS
 
 DEMO_ROOT = Path("data") / "demo"
@@ -32,9 +32,6 @@ def main(argv: list[str] | None = None) -> int:
     except AssuranceError as err:
         print(f"assurance: error: {err}", file=sys.stderr)
         return err.exit_code
-    except LedgerError as err:
-        print(f"assurance: error: evidence store: {err}", file=sys.stderr)
-        return EvidenceStoreError.exit_code
     except KeyboardInterrupt:
         return 130
 
@@ -250,10 +247,14 @@ def cmd_findings(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     from assurance_pipeline.evidence.verification import verify_store
 
-    if not (args.evidence / "ledger.jsonl").is_file():
+    ledger = _ledger(args.evidence)
+    if not ledger.path.is_file():
         raise EvidenceStoreError(f"{args.evidence}: no ledger.jsonl (not an evidence store?)")
     report = verify_store(args.evidence)
-    text = f"intact: {report.entries} entries, head {report.head}" if report.intact else f"TAMPERED: {report.problem}"
+    if report.intact:
+        text = f"intact: {report.entries} entries, head {report.head}"
+    else:
+        text = f"{'INTERRUPTED' if report.interrupted else 'TAMPERED'}: {report.problem}"
     _emit(args, report.__dict__, text)
     return 0 if report.intact else 1
 

@@ -211,7 +211,7 @@ def test_cycle_against_a_truncated_ledger_is_refused(capsys, demo: DemoPaths, ev
     before = snapshot(evidence)
     code, out, err = run(capsys, "cycle", "--standard", demo.standard_dir, "--source", demo.log_path, "--evidence", evidence)
     assert code == 3
-    assert_one_error_line(out, err, "not intact", "torn write")
+    assert_one_error_line(out, err, "not intact", "the last line is incomplete: a write was interrupted")
     assert snapshot(evidence) == before
 
 

@@ -1,4 +1,5 @@
-"""Record a cycle's assurance decision: the evidence pack first, then the ledger entry that seals it."""
+"""Record a cycle's assurance decision: the evidence pack written aside, the ledger entry that seals it, then the pack
+moved into place."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import jinja2
 
 from assurance_pipeline.errors import AssuranceError
 from assurance_pipeline.evidence.ledger import Ledger, sha256_hex
-from assurance_pipeline.evidence.packs import write_pack
+from assurance_pipeline.evidence.packs import PACKS_DIR, write_pack
 from assurance_pipeline.sampling.plans import format_upper_limit
 
 _TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader("assurance_pipeline.evidence", "templates"), autoescape=False)
@@ -22,8 +23,9 @@ def record_cycle(evidence_dir: Path, result: dict, reason: str, pack_files: dict
     recorded_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     summary = _TEMPLATES.get_template("summary.md.j2").render(result=result, reason=reason, plan=plan or {}, recorded_at=recorded_at)
     files = {"summary.md": summary, "result.json": result, **pack_files}
-    pack, hashes = write_pack(evidence_dir, result["cycle_id"], files)
-    entry = Ledger(evidence_dir).append("cycle_decision", {**result, "reason": reason, "evidence_pack": str(pack), "pack_sha256": hashes})
+    pack = evidence_dir / PACKS_DIR / result["cycle_id"]
+    entry = write_pack(evidence_dir, result["cycle_id"], files, lambda final, hashes: Ledger(evidence_dir).append(
+        "cycle_decision", {**result, "reason": reason, "evidence_pack": str(final), "pack_sha256": hashes}))
     return {**result, "reason": reason, "ledger": {"entry": entry.seq, "head": entry.hash}, "evidence_pack": str(pack)}
 
 

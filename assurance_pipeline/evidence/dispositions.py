@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from assurance_pipeline.errors import AssuranceError
-from assurance_pipeline.evidence.ledger import Ledger, LedgerEntry
+from assurance_pipeline.evidence.ledger import Ledger, LedgerEntry, LedgerError
 from assurance_pipeline.findings.model import DISPOSITIONS
 
 
@@ -12,10 +12,14 @@ def list_findings(ledger: Ledger) -> list[dict]:
     disposed: dict[str, dict] = {}
     findings: list[dict] = []
     for entry in ledger.entries():
-        if entry.kind == "cycle_decision":
-            findings += [{**f, "cycle_id": entry.body["cycle_id"], "recorded_at": entry.at} for f in entry.body["findings"]]
-        elif entry.kind == "disposition":
-            disposed[entry.body["finding_id"]] = {**entry.body, "at": entry.at}
+        try:
+            if entry.kind == "cycle_decision":
+                findings += [{**f, "cycle_id": entry.body["cycle_id"], "recorded_at": entry.at, "id": str(f["id"])} for f in entry.body["findings"]]
+            elif entry.kind == "disposition":
+                disposed[str(entry.body["finding_id"])] = {**entry.body, "at": entry.at}
+        except (KeyError, TypeError):
+            raise LedgerError(f"{ledger.path}: line {entry.seq} (seq {entry.seq}): not a {entry.kind} entry this version "
+                              "wrote (a field is missing or of the wrong type); run `assurance verify`") from None
     return [{**f, "disposition": disposed.get(f["id"])} for f in findings]
 
 

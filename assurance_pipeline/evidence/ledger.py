@@ -6,6 +6,7 @@ removed or reordered line is found by ``verify()``. Nothing is rewritten, only a
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -17,14 +18,19 @@ from typing import Any, Iterator
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assurance_pipeline.errors import EvidenceStoreError
+
 GENESIS = "0" * 64
 LEDGER_FILE = "ledger.jsonl"
 LOCK_FILE = "ledger.lock"
 _HEX64 = r"^[0-9a-f]{64}$"
 
 
-class LedgerError(Exception):
+class LedgerError(EvidenceStoreError):
     """The ledger cannot be read or extended safely (a bad line or a broken tail)."""
+
+
+INTERRUPTED = ": the last line is incomplete: a write was interrupted"
 
 
 def canonical_json(obj: Any) -> str:
@@ -66,17 +72,26 @@ class VerifyReport:
     entries: int
     head: str | None
     problem: str | None
+    interrupted: bool = False  # the only problem is a torn last line: a failed write, not an edit
 
 
 class _BadLine(Exception):
     """Why one line is not a valid entry; str() is the text that follows 'line N'."""
 
 
+class _TornLine(_BadLine):
+    """The last line has no newline: the write of an entry was cut short."""
+
+
 def _parse_line(raw: bytes, terminated: bool) -> LedgerEntry:
     if not terminated:
-        raise _BadLine(": incomplete last line without newline (torn write?)")
+        raise _TornLine(INTERRUPTED)
     try:
-        data = json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _BadLine(": not UTF-8 text") from None
+    try:
+        data = json.loads(text)
     except (ValueError, RecursionError):
         raise _BadLine(": not valid JSON") from None
     try:
@@ -102,6 +117,8 @@ class Ledger:
             data = self.path.read_bytes()
         except FileNotFoundError:
             return []
+        except OSError as err:
+            raise EvidenceStoreError(f"{self.path}: cannot read the ledger ({err.strerror or err})") from None
         parts = data.split(b"\n")
         tail = parts.pop()  # b"" when the file ends with a newline
         lines = [(n, raw, True) for n, raw in enumerate(parts, start=1)]
@@ -115,7 +132,7 @@ class Ledger:
             try:
                 yield _parse_line(raw, terminated)
             except _BadLine as bad:
-                raise LedgerError(f"line {n}{bad}") from None
+                raise LedgerError(f"{self.path}: line {n}{bad}") from None
 
     def head(self) -> LedgerEntry | None:
         """The last entry, or None for an empty ledger."""
@@ -136,8 +153,12 @@ class Ledger:
         if not isinstance(body, dict):
             raise TypeError(f"ledger body must be a dict, not {type(body).__name__}")
         body = json.loads(canonical_json(body))  # TypeError if not serializable; normalise keys
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with open(self.folder / LOCK_FILE, "a") as lock:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            lock = open(self.folder / LOCK_FILE, "a")
+        except OSError as err:
+            raise EvidenceStoreError(f"{self.folder}: cannot write to the evidence store ({err.strerror or err})") from None
+        with lock:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # released when the file is closed
             lines = self._lines()
             prev_entry = None
@@ -146,30 +167,46 @@ class Ledger:
                 try:
                     prev_entry = _parse_line(raw, terminated)
                 except _BadLine as bad:
-                    raise LedgerError(f"refusing to append to a broken ledger: line {n}{bad}") from None
+                    raise LedgerError(f"{self.path}: refusing to append to a broken ledger: line {n}{bad}") from None
             seq = prev_entry.seq + 1 if prev_entry else 1
             prev = prev_entry.hash if prev_entry else GENESIS
             at = datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
             entry = LedgerEntry(seq=seq, at=at, kind=kind, body=body, prev=prev,
                                 hash=_entry_hash(seq, at, kind, body, prev))
-            line = (canonical_json(entry.model_dump()) + "\n").encode("utf-8")
-            with open(self.path, "ab") as f:
-                f.write(line)
-                f.flush()
-                os.fsync(f.fileno())
+            self._write_line((canonical_json(entry.model_dump()) + "\n").encode("utf-8"))
         return entry
 
+    def _write_line(self, line: bytes) -> None:
+        """One write on an O_APPEND descriptor; if it fails or falls short (disk full), cut the file back to
+        where it was, so a failed append leaves no partial line behind."""
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as err:
+            raise EvidenceStoreError(f"{self.path}: cannot append to the ledger ({err.strerror or err})") from None
+        try:
+            size = os.fstat(fd).st_size
+            try:
+                written = os.write(fd, line)
+                if written != len(line):
+                    raise OSError(errno.ENOSPC, f"only {written} of {len(line)} bytes written")
+                os.fsync(fd)
+            except OSError as err:
+                os.ftruncate(fd, size)
+                raise EvidenceStoreError(f"{self.path}: cannot append to the ledger ({err.strerror or err}); "
+                                         "nothing was appended") from None
+        finally:
+            os.close(fd)
+
     def verify(self) -> VerifyReport:
-        """Recompute every hash and check seq 1,2,3,... and prev links; reports, never raises."""
+        """Recompute every hash and check seq 1,2,3,... and prev links; reports a bad store, raises
+        EvidenceStoreError only when the ledger cannot be read at all."""
         prev: LedgerEntry | None = None
         count, problem = 0, None
-        try:
-            lines = self._lines()
-        except OSError as exc:
-            return VerifyReport(False, 0, None, f"cannot read {self.path}: {exc}")
-        for n, raw, terminated in lines:
+        for n, raw, terminated in self._lines():
             try:
                 e = _parse_line(raw, terminated)
+            except _TornLine as torn:
+                return VerifyReport(False, count, prev.hash if prev else None, f"line {n}{torn}", interrupted=True)
             except _BadLine as bad:
                 problem = f"line {n}{bad}"
                 break

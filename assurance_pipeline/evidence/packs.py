@@ -1,24 +1,38 @@
-"""Evidence packs: one folder per cycle, written whole or not at all, never rewritten."""
+"""Evidence packs: one folder per cycle, written whole or not at all, never rewritten.
+
+A pack is written into a hidden ``packs/.<cycle_id>.partial`` folder, sealed by its ledger entry, then renamed
+into place, so a write cut short at any point leaves that partial folder for ``verify`` to name.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
+from typing import Callable, TypeVar
 
 from assurance_pipeline.errors import EvidenceStoreError
 from assurance_pipeline.evidence.ledger import sha256_hex
 
 PACKS_DIR = "packs"
+PARTIAL = re.compile(r"^\.(?P<cycle_id>.+)\.partial$")
+T = TypeVar("T")
 
 
-def write_pack(evidence_dir: Path, cycle_id: str, files: dict[str, str | dict | list]) -> tuple[Path, dict[str, str]]:
-    """Write the pack into a hidden folder, then rename it into place; return its path and file hashes."""
+def partial_name(cycle_id: str) -> str:
+    return f".{cycle_id}.partial"
+
+
+def write_pack(evidence_dir: Path, cycle_id: str, files: dict[str, str | dict | list],
+               seal: Callable[[Path, dict[str, str]], T]) -> T:
+    """Write the pack into its partial folder, call ``seal(final path, file hashes)`` (the ledger append), then
+    rename it into place; return what ``seal`` returned."""
     final = evidence_dir / PACKS_DIR / cycle_id
     if final.exists():
         raise EvidenceStoreError(f"{final}: an evidence pack for this cycle already exists; packs are never rewritten")
-    staging = evidence_dir / PACKS_DIR / f".{cycle_id}.partial"
+    staging = evidence_dir / PACKS_DIR / partial_name(cycle_id)
     try:
         staging.mkdir(parents=True, exist_ok=True)
         hashes = {}
@@ -26,25 +40,68 @@ def write_pack(evidence_dir: Path, cycle_id: str, files: dict[str, str | dict | 
             text = content if isinstance(content, str) else json.dumps(content, indent=2, sort_keys=True, default=str) + "\n"
             (staging / name).write_text(text, encoding="utf-8")
             hashes[name] = sha256_hex(text)
-        os.replace(staging, final)
     except OSError as err:
         shutil.rmtree(staging, ignore_errors=True)
-        raise EvidenceStoreError(f"{evidence_dir}: cannot write the evidence pack ({err})") from None
-    return final, hashes
+        raise EvidenceStoreError(f"{evidence_dir}: cannot write the evidence pack ({err.strerror or err})") from None
+    try:
+        sealed = seal(final, hashes)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    try:
+        os.replace(staging, final)
+    except OSError as err:
+        raise EvidenceStoreError(f"{staging}: recorded in the ledger but not moved into place ({err.strerror or err}); "
+                                 f"rename it to {final}") from None
+    return sealed
 
 
-def verify_packs(evidence_dir: Path, recorded: dict[str, dict[str, str]]) -> list[str]:
-    """Compare each pack's files with the hashes the ledger recorded; name every difference."""
+def verify_packs(evidence_dir: Path, recorded: dict[str, dict[str, str]]) -> list[tuple[str, bool]]:
+    """Compare each pack's files with the hashes the ledger recorded; name every difference, every file or
+    folder the ledger does not list, and every pack whose writing was interrupted (flagged True)."""
     problems = []
     packs = evidence_dir / PACKS_DIR
-    on_disk = {p.name for p in packs.iterdir() if p.is_dir() and not p.name.startswith(".")} if packs.is_dir() else set()
-    for cycle_id in sorted(on_disk - recorded.keys()):
-        problems.append(f"packs/{cycle_id}: no ledger entry records this pack (its entry was removed?)")
-    for cycle_id, hashes in sorted(recorded.items()):
-        for name, expected in sorted(hashes.items()):
-            path = packs / cycle_id / name
-            if not path.is_file():
-                problems.append(f"packs/{cycle_id}/{name}: missing")
-            elif sha256_hex(path.read_text(encoding="utf-8")) != expected:
-                problems.append(f"packs/{cycle_id}/{name}: content does not match the ledger (edited?)")
+    try:
+        on_disk = sorted(p.name for p in packs.iterdir()) if packs.is_dir() else []
+        for name in on_disk:
+            problems += [(text, bool(PARTIAL.match(name))) for text in _unrecorded(packs, name, recorded)]
+        for cycle_id, hashes in sorted(recorded.items()):
+            problems += [(text, False) for text in _pack_problems(packs, cycle_id, hashes)]
+    except OSError as err:
+        raise EvidenceStoreError(f"{evidence_dir}: cannot read the evidence packs ({err.strerror or err}: {err.filename})") from None
+    return problems
+
+
+def _unrecorded(packs: Path, name: str, recorded: dict[str, dict[str, str]]) -> list[str]:
+    """What is wrong with this entry of packs/, if the ledger does not account for it."""
+    partial = PARTIAL.match(name)
+    if partial and partial["cycle_id"] in recorded and not (packs / partial["cycle_id"]).exists():
+        cycle_id = partial["cycle_id"]
+        if not _pack_problems(packs, name, recorded[cycle_id]):
+            return [f"packs/{name}: the write of pack {cycle_id} was interrupted after its ledger entry; its files "
+                    f"match the ledger: rename it to packs/{cycle_id}"]
+        return [f"packs/{name}: the write of pack {cycle_id} was interrupted after its ledger entry, and its files "
+                "do not match the ledger"]
+    if partial:
+        return [f"packs/{name}: a pack whose write was interrupted before it was recorded in the ledger "
+                "(the cycle was never recorded)"]
+    if name in recorded:
+        return []
+    if (packs / name).is_dir() and not (packs / name).is_symlink():
+        return [f"packs/{name}: no ledger entry records this pack (its entry was removed?)"]
+    return [f"packs/{name}: not an evidence pack, and no ledger entry records it (added?)"]
+
+
+def _pack_problems(packs: Path, folder: str, hashes: dict[str, str]) -> list[str]:
+    pack = packs / folder
+    if not pack.is_dir():
+        return [f"packs/{folder}: missing"]
+    problems = [f"packs/{folder}/{name}: not listed in the ledger entry of this pack (added?)"
+                for name in sorted(p.name for p in pack.iterdir()) if name not in hashes]
+    for name, expected in sorted(hashes.items()):
+        path = pack / name
+        if not path.is_file():
+            problems.append(f"packs/{folder}/{name}: missing")
+        elif sha256_hex(path.read_bytes()) != expected:
+            problems.append(f"packs/{folder}/{name}: content does not match the ledger (edited?)")
     return problems

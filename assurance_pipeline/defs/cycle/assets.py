@@ -91,14 +91,15 @@ def sampling_plan(
         heightened = follow_up["heightened"] if follow_up else recent_signals(evidence.ledger(), points)
         plan = build_plan(standard.load(), population, points, confirmed_standard["seed"], key_id(key), heightened,
                           stage=2 if follow_up else 1)
-    evidence.ledger().append("sampling_plan", {  # the seed's hash is committed before anything is drawn
-        "cycle_id": confirmed_standard["cycle_id"], "seed_sha256": plan.seed_sha256, "algorithm": plan.algorithm,
-        "follow_up_of": follow_up["of"] if follow_up else None,
-        "window": confirmed_standard["window"], "key_id": plan.key_id, "population_query": population.query,
-        "points": {p.decision_point: {"population": p.population, "population_fingerprint": p.population_fingerprint,
-                                      "sample_size": p.sample_size, "stage": p.stage, "intensity": p.intensity,
-                                      "expansion_reason": p.expansion_reason} for p in plan.points},
-    })
+    with user_errors():  # an unwritable store fails the step with exit 3, naming it
+        evidence.ledger().append("sampling_plan", {  # the seed's hash is committed before anything is drawn
+            "cycle_id": confirmed_standard["cycle_id"], "seed_sha256": plan.seed_sha256, "algorithm": plan.algorithm,
+            "follow_up_of": follow_up["of"] if follow_up else None,
+            "window": confirmed_standard["window"], "key_id": plan.key_id, "population_query": population.query,
+            "points": {p.decision_point: {"population": p.population, "population_fingerprint": p.population_fingerprint,
+                                          "sample_size": p.sample_size, "stage": p.stage, "intensity": p.intensity,
+                                          "expansion_reason": p.expansion_reason} for p in plan.points},
+        })
     value = {"plan": plan.to_dict(), "population": population.to_dict()}
     return dg.Output(value, metadata=md.plan_metadata(plan))
 
