@@ -18,8 +18,8 @@ def list_findings(ledger: Ledger) -> list[dict]:
             elif entry.kind == "disposition":
                 disposed[str(entry.body["finding_id"])] = {**entry.body, "at": entry.at}
         except (KeyError, TypeError):
-            raise LedgerError(f"{ledger.path}: line {entry.seq} (seq {entry.seq}): not a {entry.kind} entry this version "
-                              "wrote (a field is missing or of the wrong type); run `assurance verify`") from None
+            raise LedgerError(f"evidence store {ledger.folder}: line {entry.seq} (seq {entry.seq}): not a {entry.kind} entry as "
+                              "a cycle writes it (a field is missing or of the wrong type); run `assurance verify`") from None
     return [{**f, "disposition": disposed.get(f["id"])} for f in findings]
 
 

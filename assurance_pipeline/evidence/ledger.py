@@ -101,6 +101,8 @@ def _parse_line(raw: bytes, terminated: bool) -> LedgerEntry:
         raise _BadLine(f": not a ledger entry (bad {', '.join(fields)})") from None
     if entry.computed_hash() != entry.hash:
         raise _BadLine(f" (seq {entry.seq}): hash does not match its content (edited?)")
+    if text != canonical_json(entry.model_dump()):  # the hash covers the values; this covers every byte
+        raise _BadLine(f" (seq {entry.seq}): not written the way the ledger writes its lines (edited?)")
     return entry
 
 
@@ -111,14 +113,19 @@ class Ledger:
         self.folder = Path(folder)
         self.path = self.folder / LEDGER_FILE
 
+    def _check_folder(self) -> None:
+        if self.folder.exists() and not self.folder.is_dir():
+            raise EvidenceStoreError(f"evidence store {self.folder}: not a folder")
+
     def _lines(self) -> list[tuple[int, bytes, bool]]:
         """(line number, raw bytes, newline-terminated) for every line in the file."""
+        self._check_folder()
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
             return []
         except OSError as err:
-            raise EvidenceStoreError(f"{self.path}: cannot read the ledger ({err.strerror or err})") from None
+            raise EvidenceStoreError(f"evidence store {self.folder}: cannot read {LEDGER_FILE} ({err.strerror or err})") from None
         parts = data.split(b"\n")
         tail = parts.pop()  # b"" when the file ends with a newline
         lines = [(n, raw, True) for n, raw in enumerate(parts, start=1)]
@@ -132,7 +139,7 @@ class Ledger:
             try:
                 yield _parse_line(raw, terminated)
             except _BadLine as bad:
-                raise LedgerError(f"{self.path}: line {n}{bad}") from None
+                raise LedgerError(f"evidence store {self.folder}: line {n}{bad}") from None
 
     def head(self) -> LedgerEntry | None:
         """The last entry, or None for an empty ledger."""
@@ -153,28 +160,34 @@ class Ledger:
         if not isinstance(body, dict):
             raise TypeError(f"ledger body must be a dict, not {type(body).__name__}")
         body = json.loads(canonical_json(body))  # TypeError if not serializable; normalise keys
+        self._check_folder()
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            lock = open(self.folder / LOCK_FILE, "a")
+            lock = os.open(self.folder / LOCK_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         except OSError as err:
-            raise EvidenceStoreError(f"{self.folder}: cannot write to the evidence store ({err.strerror or err})") from None
-        with lock:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # released when the file is closed
-            lines = self._lines()
-            prev_entry = None
-            if lines:
-                n, raw, terminated = lines[-1]
-                try:
-                    prev_entry = _parse_line(raw, terminated)
-                except _BadLine as bad:
-                    raise LedgerError(f"{self.path}: refusing to append to a broken ledger: line {n}{bad}") from None
-            seq = prev_entry.seq + 1 if prev_entry else 1
-            prev = prev_entry.hash if prev_entry else GENESIS
-            at = datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
-            entry = LedgerEntry(seq=seq, at=at, kind=kind, body=body, prev=prev,
-                                hash=_entry_hash(seq, at, kind, body, prev))
+            raise EvidenceStoreError(f"evidence store {self.folder}: cannot write to it ({err.strerror or err})") from None
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the descriptor is closed
+            entry = self._next_entry(kind, body)
             self._write_line((canonical_json(entry.model_dump()) + "\n").encode("utf-8"))
+        finally:
+            os.close(lock)
         return entry
+
+    def _next_entry(self, kind: str, body: dict) -> LedgerEntry:
+        """The entry that extends the chain, refusing a ledger whose last line is not a valid entry."""
+        lines = self._lines()
+        prev_entry = None
+        if lines:
+            n, raw, terminated = lines[-1]
+            try:
+                prev_entry = _parse_line(raw, terminated)
+            except _BadLine as bad:
+                raise LedgerError(f"evidence store {self.folder}: refusing to append to a broken ledger: line {n}{bad}") from None
+        seq = prev_entry.seq + 1 if prev_entry else 1
+        prev = prev_entry.hash if prev_entry else GENESIS
+        at = datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        return LedgerEntry(seq=seq, at=at, kind=kind, body=body, prev=prev, hash=_entry_hash(seq, at, kind, body, prev))
 
     def _write_line(self, line: bytes) -> None:
         """One write on an O_APPEND descriptor; if it fails or falls short (disk full), cut the file back to
@@ -182,18 +195,18 @@ class Ledger:
         try:
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         except OSError as err:
-            raise EvidenceStoreError(f"{self.path}: cannot append to the ledger ({err.strerror or err})") from None
+            raise EvidenceStoreError(f"evidence store {self.folder}: cannot append to {LEDGER_FILE} ({err.strerror or err})") from None
         try:
             size = os.fstat(fd).st_size
             try:
                 written = os.write(fd, line)
                 if written != len(line):
-                    raise OSError(errno.ENOSPC, f"only {written} of {len(line)} bytes written")
+                    raise OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)}: only {written} of {len(line)} bytes written")
                 os.fsync(fd)
             except OSError as err:
                 os.ftruncate(fd, size)
-                raise EvidenceStoreError(f"{self.path}: cannot append to the ledger ({err.strerror or err}); "
-                                         "nothing was appended") from None
+                raise EvidenceStoreError(f"evidence store {self.folder}: cannot append to {LEDGER_FILE} "
+                                         f"({err.strerror or err}); nothing was appended") from None
         finally:
             os.close(fd)
 

@@ -42,7 +42,7 @@ def write_pack(evidence_dir: Path, cycle_id: str, files: dict[str, str | dict | 
             hashes[name] = sha256_hex(text)
     except OSError as err:
         shutil.rmtree(staging, ignore_errors=True)
-        raise EvidenceStoreError(f"{evidence_dir}: cannot write the evidence pack ({err.strerror or err})") from None
+        raise EvidenceStoreError(f"evidence store {evidence_dir}: cannot write the evidence pack ({err.strerror or err})") from None
     try:
         sealed = seal(final, hashes)
     except BaseException:
@@ -68,7 +68,7 @@ def verify_packs(evidence_dir: Path, recorded: dict[str, dict[str, str]]) -> lis
         for cycle_id, hashes in sorted(recorded.items()):
             problems += [(text, False) for text in _pack_problems(packs, cycle_id, hashes)]
     except OSError as err:
-        raise EvidenceStoreError(f"{evidence_dir}: cannot read the evidence packs ({err.strerror or err}: {err.filename})") from None
+        raise EvidenceStoreError(f"evidence store {evidence_dir}: cannot read {err.filename} ({err.strerror or err})") from None
     return problems
 
 

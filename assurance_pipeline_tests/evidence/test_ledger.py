@@ -178,7 +178,7 @@ def test_verify_garbage_line(tmp_path, bad, expected):
     report = ledger.verify()
     assert not report.intact and report.entries == 3
     assert report.problem.startswith(expected)
-    with pytest.raises(LedgerError, match=r"ledger\.jsonl: line 4"):
+    with pytest.raises(LedgerError, match=r": line 4: "):
         list(ledger.entries())
 
 

@@ -1,28 +1,12 @@
 """`assurance verify`, `dispose` and `findings` against a real evidence store made by a demo cycle."""
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
 from assurance_pipeline.cli import main
 from assurance_pipeline.evidence.ledger import Ledger
-
-
-@pytest.fixture(scope="module")
-def recorded_store(tmp_path_factory) -> Path:
-    """A demo store: authorization, sampling plan and one cycle decision with findings."""
-    root = tmp_path_factory.mktemp("demo")
-    assert main(["demo", "--dir", str(root), "--rows", "3000", "--json"]) == 0
-    return root / "evidence"
-
-
-@pytest.fixture
-def store(recorded_store: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "evidence"
-    shutil.copytree(recorded_store, copy)
-    return copy
 
 
 def _lines(store: Path) -> list[str]:
