@@ -1,0 +1,112 @@
+"""Property: whatever damage a real evidence store takes, `assurance verify` exits 0 or 1 with its one line on
+stdout, never a traceback, and exits 1 whenever any byte of the ledger or of a pack changed."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import shutil
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from assurance_pipeline.cli import main
+
+NAME = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789._-", min_size=1, max_size=12).filter(lambda n: n not in (".", ".."))
+BYTES = st.binary(min_size=1, max_size=8) | st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\n", b" ", b"\x00"])
+
+
+def _ledger_damage(draw, data: bytes) -> bytes:
+    lines = data.split(b"\n")[:-1]  # whole lines; an earlier damage may have left a tail without newline
+    at = draw(st.integers(0, max(len(data) - 1, 0)))
+    kind = draw(st.sampled_from(["flip", "delete", "insert", "truncate"] + (["duplicate", "drop", "swap"] if lines else [])))
+    line = draw(st.integers(0, max(len(lines) - 1, 0)))
+    if not data:
+        return draw(BYTES)
+    if kind == "flip":
+        return data[:at] + bytes([data[at] ^ draw(st.integers(1, 255))]) + data[at + 1:]
+    if kind == "delete":
+        return data[:at] + data[at + draw(st.integers(1, 20)):]
+    if kind == "insert":
+        return data[:at] + draw(BYTES) + data[at:]
+    if kind == "truncate":
+        return data[:at]
+    if kind == "duplicate":
+        lines.insert(line, lines[line])
+    elif kind == "drop":
+        del lines[line]
+    else:
+        other = draw(st.integers(0, len(lines) - 1))
+        lines[line], lines[other] = lines[other], lines[line]
+    return b"".join(raw + b"\n" for raw in lines)
+
+
+def _pack_damage(draw, store: Path) -> None:
+    packs = store / "packs"
+    pack = draw(st.sampled_from(sorted(p for p in packs.iterdir() if p.is_dir())))
+    files = sorted(p for p in pack.iterdir() if p.is_file())
+    kind = draw(st.sampled_from(["alter", "truncate", "append", "delete", "add_file", "add_dir", "add_partial", "remove_pack"]))
+    if kind in ("alter", "truncate", "append", "delete") and files:
+        path = draw(st.sampled_from(files))
+        data = path.read_bytes()
+        at = draw(st.integers(0, max(len(data) - 1, 0)))
+        if kind == "alter" and data:
+            path.write_bytes(data[:at] + bytes([data[at] ^ draw(st.integers(1, 255))]) + data[at + 1:])
+        elif kind == "truncate":
+            path.write_bytes(data[:at])
+        elif kind == "append":
+            path.write_bytes(data + draw(BYTES))
+        else:
+            path.unlink()
+    elif kind == "add_file":
+        target = draw(st.sampled_from([pack, packs]))
+        name = draw(NAME)
+        if not (target / name).exists():
+            (target / name).write_bytes(draw(BYTES))
+    elif kind == "add_dir":
+        name = draw(NAME)
+        if not (pack / name).exists():
+            (pack / name).mkdir()
+    elif kind == "add_partial":
+        partial = packs / f".{draw(NAME)}.partial"
+        partial.mkdir(exist_ok=True)
+        (partial / "summary.md").write_bytes(draw(BYTES))
+    elif kind == "remove_pack":
+        shutil.rmtree(pack)
+
+
+def _snapshot(store: Path) -> dict[str, bytes | None]:
+    """Every file (its bytes) and folder (None) of the store but the lock file, which holds nothing."""
+    return {p.relative_to(store).as_posix(): (p.read_bytes() if p.is_file() else None)
+            for p in sorted(store.rglob("*")) if p.name != "ledger.lock"}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_verify_names_any_damage_and_never_tracebacks(recorded_store: Path, data: st.DataObject) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Path(tmp) / "evidence"
+        shutil.copytree(recorded_store, store)
+        for _ in range(data.draw(st.integers(1, 3), label="damages")):
+            if data.draw(st.booleans(), label="ledger?"):
+                ledger = store / "ledger.jsonl"
+                ledger.write_bytes(_ledger_damage(data.draw, ledger.read_bytes()))
+            elif (store / "packs").is_dir() and any(p.is_dir() for p in (store / "packs").iterdir()):
+                _pack_damage(data.draw, store)
+        changed = _snapshot(store) != _snapshot(recorded_store)
+
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(["verify", "--evidence", str(store)])
+        out, err = out.getvalue(), err.getvalue()
+
+    assert "Traceback" not in out + err
+    assert err == "", err
+    assert len(out.splitlines()) == 1, out
+    if changed:
+        assert code == 1, f"damage not detected: {out}"
+        assert out.startswith(("TAMPERED: ", "INTERRUPTED: ")), out
+    else:
+        assert code == 0 and out.startswith("intact: "), out
