@@ -10,7 +10,7 @@ from pathlib import Path
 import jinja2
 
 from assurance_pipeline.errors import AssuranceError
-from assurance_pipeline.evidence.ledger import Ledger, sha256_hex
+from assurance_pipeline.evidence.ledger import Ledger, LedgerError, sha256_hex
 from assurance_pipeline.evidence.packs import PACKS_DIR, write_pack
 from assurance_pipeline.sampling.plans import format_upper_limit
 
@@ -35,11 +35,15 @@ def recorded_sampling(cycle_id: str, evidence_dir: Path) -> dict:
     entries = Ledger(evidence_dir).find("cycle_decision", cycle_id=cycle_id)
     if not entries:
         raise AssuranceError(f"cycle {cycle_id} is not in the evidence ledger of {evidence_dir}")
-    body = entries[-1].body
-    if "sampling.json" not in body["pack_sha256"]:
-        raise AssuranceError(f"cycle {cycle_id} drew no sample (it ended {body['decision']} before sampling)")
-    path = evidence_dir / "packs" / cycle_id / "sampling.json"
-    text = path.read_text(encoding="utf-8") if path.is_file() else ""
-    if sha256_hex(text) != body["pack_sha256"]["sampling.json"]:
+    entry = entries[-1]
+    body, hashes = entry.body, entry.body.get("pack_sha256")
+    if not isinstance(hashes, dict) or not {"window", "decision_points"} <= body.keys():
+        raise LedgerError(f"evidence store {evidence_dir}: line {entry.seq} (seq {entry.seq}): not a cycle_decision entry "
+                          "as a cycle writes it; run `assurance verify`")
+    if "sampling.json" not in hashes:
+        raise AssuranceError(f"cycle {cycle_id} drew no sample (it ended {body.get('decision')} before sampling)")
+    path = evidence_dir / PACKS_DIR / cycle_id / "sampling.json"
+    data = path.read_bytes() if path.is_file() else b""
+    if sha256_hex(data) != hashes["sampling.json"]:
         raise AssuranceError(f"{path}: missing or not the file the ledger sealed; run `assurance verify`")
-    return {**json.loads(text), "window": body["window"], "decision_points": body["decision_points"]}
+    return {**json.loads(data), "window": body["window"], "decision_points": body["decision_points"]}

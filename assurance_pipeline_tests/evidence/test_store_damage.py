@@ -315,3 +315,12 @@ def test_an_unreadable_ledger_exits_3_naming_the_store(capsys, store):
     (store / "ledger.jsonl").mkdir()  # read() fails: EISDIR
     code = main(["findings", "--evidence", str(store)])
     _one_error(capsys, code, f"evidence store {store}", "cannot read ledger.jsonl")
+
+
+def test_reperform_of_a_forged_cycle_decision_is_named(capsys, demo_dir):
+    store = demo_dir / "evidence"
+    seq = _cycle_seq(store)
+    cycle_id = next(e.body["cycle_id"] for e in Ledger(store).entries() if e.kind == "cycle_decision")
+    _forge(store, seq, lambda e: e["body"].pop("pack_sha256"))
+    code = main(["reperform", cycle_id, "--source", str(demo_dir / "decisions.parquet"), "--evidence", str(store)])
+    _one_error(capsys, code, f"evidence store {store}: line {seq} (seq {seq})", "run `assurance verify`")
