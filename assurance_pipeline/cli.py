@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     findings.add_argument("--json", action="store_true")
     findings.set_defaults(handler=cmd_findings)
 
-    verify = commands.add_parser("verify", help="check the whole evidence ledger and packs (exit 1 when tampered)")
+    verify = commands.add_parser("verify", help="check the whole evidence ledger and packs (exit 1 naming the first problem)")
     _evidence(verify)
     verify.add_argument("--json", action="store_true")
     verify.set_defaults(handler=cmd_verify)
@@ -271,7 +271,7 @@ def cmd_reperform(args: argparse.Namespace) -> int:
 
 def _ledger(evidence: Path) -> Ledger:
     if evidence.exists() and not evidence.is_dir():
-        raise EvidenceStoreError(f"{evidence}: not a folder")
+        raise EvidenceStoreError(f"evidence store {evidence}: not a folder")
     return Ledger(evidence)
 
 

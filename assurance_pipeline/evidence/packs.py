@@ -21,10 +21,6 @@ PARTIAL = re.compile(r"^\.(?P<cycle_id>.+)\.partial$")
 T = TypeVar("T")
 
 
-def partial_name(cycle_id: str) -> str:
-    return f".{cycle_id}.partial"
-
-
 def write_pack(evidence_dir: Path, cycle_id: str, files: dict[str, str | dict | list],
                seal: Callable[[Path, dict[str, str]], T]) -> T:
     """Write the pack into its partial folder, call ``seal(final path, file hashes)`` (the ledger append), then
@@ -32,7 +28,7 @@ def write_pack(evidence_dir: Path, cycle_id: str, files: dict[str, str | dict | 
     final = evidence_dir / PACKS_DIR / cycle_id
     if final.exists():
         raise EvidenceStoreError(f"{final}: an evidence pack for this cycle already exists; packs are never rewritten")
-    staging = evidence_dir / PACKS_DIR / partial_name(cycle_id)
+    staging = evidence_dir / PACKS_DIR / f".{cycle_id}.partial"
     try:
         staging.mkdir(parents=True, exist_ok=True)
         hashes = {}
@@ -45,7 +41,7 @@ def write_pack(evidence_dir: Path, cycle_id: str, files: dict[str, str | dict | 
         raise EvidenceStoreError(f"evidence store {evidence_dir}: cannot write the evidence pack ({err.strerror or err})") from None
     try:
         sealed = seal(final, hashes)
-    except BaseException:
+    except Exception:  # not recorded: nothing to keep (an interrupt leaves the partial folder for verify to name)
         shutil.rmtree(staging, ignore_errors=True)
         raise
     try:
