@@ -6,6 +6,7 @@ into place, so a write cut short at any point leaves that partial folder for ``v
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -31,6 +32,18 @@ def write_pack(evidence_dir: Path, cycle_id: str, files: dict[str, str | dict | 
     staging = evidence_dir / PACKS_DIR / f".{cycle_id}.partial"
     try:
         staging.mkdir(parents=True, exist_ok=True)
+        lock = os.open(staging, os.O_RDONLY)
+    except OSError as err:
+        raise EvidenceStoreError(f"evidence store {evidence_dir}: cannot write the evidence pack ({err.strerror or err})") from None
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # tells verify the partial folder is being written, not abandoned
+        return _fill_seal_publish(evidence_dir, staging, final, files, seal)
+    finally:
+        os.close(lock)
+
+
+def _fill_seal_publish(evidence_dir: Path, staging: Path, final: Path, files: dict, seal: Callable[[Path, dict[str, str]], T]) -> T:
+    try:
         hashes = {}
         for name, content in files.items():
             text = content if isinstance(content, str) else json.dumps(content, indent=2, sort_keys=True, default=str) + "\n"
@@ -52,20 +65,46 @@ def write_pack(evidence_dir: Path, cycle_id: str, files: dict[str, str | dict | 
     return sealed
 
 
-def verify_packs(evidence_dir: Path, recorded: dict[str, dict[str, str]]) -> list[tuple[str, bool]]:
+def list_packs(evidence_dir: Path) -> list[str]:
+    """The names in packs/; taken before the ledger is read, so a pack being recorded meanwhile is never seen
+    without its entry (a pack is moved into place only after its entry is written)."""
+    packs = evidence_dir / PACKS_DIR
+    try:
+        return sorted(p.name for p in packs.iterdir()) if packs.is_dir() else []
+    except OSError as err:
+        raise EvidenceStoreError(f"evidence store {evidence_dir}: cannot read {packs} ({err.strerror or err})") from None
+
+
+def verify_packs(evidence_dir: Path, on_disk: list[str], recorded: dict[str, dict[str, str]]) -> list[tuple[str, bool]]:
     """Compare each pack's files with the hashes the ledger recorded; name every difference, every file or
     folder the ledger does not list, and every pack whose writing was interrupted (flagged True)."""
     problems = []
     packs = evidence_dir / PACKS_DIR
     try:
-        on_disk = sorted(p.name for p in packs.iterdir()) if packs.is_dir() else []
         for name in on_disk:
+            if PARTIAL.match(name) and _being_written(packs / name):
+                continue
             problems += [(text, bool(PARTIAL.match(name))) for text in _unrecorded(packs, name, recorded)]
         for cycle_id, hashes in sorted(recorded.items()):
             problems += [(text, False) for text in _pack_problems(packs, cycle_id, hashes)]
     except OSError as err:
         raise EvidenceStoreError(f"evidence store {evidence_dir}: cannot read {err.filename} ({err.strerror or err})") from None
     return problems
+
+
+def _being_written(partial: Path) -> bool:
+    """A cycle holds a lock on its partial folder until the pack is in place; a killed one holds none."""
+    try:
+        fd = os.open(partial, os.O_RDONLY)
+    except FileNotFoundError:
+        return True  # moved into place since the listing
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
 
 
 def _unrecorded(packs: Path, name: str, recorded: dict[str, dict[str, str]]) -> list[str]:

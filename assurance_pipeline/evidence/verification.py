@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 from assurance_pipeline.evidence.ledger import Ledger, LedgerEntry
-from assurance_pipeline.evidence.packs import verify_packs
+from assurance_pipeline.evidence.packs import list_packs, verify_packs
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -24,18 +25,19 @@ class StoreReport:
 def verify_store(evidence_dir: Path) -> StoreReport:
     """The first problem found, named; packs are checked only once the chain itself holds."""
     ledger = Ledger(evidence_dir)
+    on_disk = list_packs(evidence_dir)
     report = ledger.verify()
     if not report.intact:
         return StoreReport(False, report.entries, report.head, report.problem, report.interrupted)
     recorded: dict[str, dict[str, str]] = {}
-    for entry in ledger.entries():
+    for entry in islice(ledger.entries(), report.entries):  # entries appended since verify() are not checked
         if entry.kind != "cycle_decision":
             continue
         problem = _bad_cycle_decision(entry, recorded)
         if problem:  # the chain holds (seq n is line n), yet the entry cannot be what a cycle wrote
             return StoreReport(False, report.entries, report.head, f"line {entry.seq} (seq {entry.seq}): {problem}")
         recorded[entry.body["cycle_id"]] = entry.body["pack_sha256"]
-    problems = verify_packs(evidence_dir, recorded)
+    problems = verify_packs(evidence_dir, on_disk, recorded)
     if not problems:
         return StoreReport(True, report.entries, report.head, None)
     problem, interrupted = problems[0]
