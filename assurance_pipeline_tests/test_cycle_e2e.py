@@ -11,6 +11,7 @@ import dagster as dg
 import pytest
 from scipy.stats import hypergeom
 
+from assurance_pipeline.defs.cycle import assets
 from assurance_pipeline.defs.cycle.run import run_cycle
 from assurance_pipeline.errors import AssuranceError
 from assurance_pipeline.evidence.ledger import Ledger
@@ -420,3 +421,26 @@ def test_run_cycle_refuses_a_bad_tier_without_half_a_cycle_in_the_ledger(cli_sto
         run_cycle(cli_store.standard, str(cli_store.log), cli_store.evidence, CYCLE_FROM, CYCLE_TO, tiers=["urgent"])
     assert raised.value.exit_code == 2
     assert len(list(Ledger(cli_store.evidence).entries())) == before
+
+
+def test_every_step_uses_the_standard_as_it_was_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The standard is read once: a decision point file rewritten right after `confirmed_standard` read it (here,
+    PR-1 made to pass always) changes nothing the cycle does, because no later step reads the folder again."""
+    store = prepare(tmp_path, build_rows(planted=True))
+    point_file = store.standard / "decision_points" / f"{CRITICAL}.yaml"
+    read = assets.standard_files
+
+    def read_then_rewrite(root):
+        files = read(root)
+        text = point_file.read_text(encoding="utf-8")
+        point_file.write_text(text.replace('require: "signoff_by IS NOT NULL"', 'require: "amount >= 0"'), encoding="utf-8")
+        return files
+
+    monkeypatch.setattr(assets, "standard_files", read_then_rewrite)
+    cycle = materialize(store)
+
+    assert cycle.output("confirmed_standard")["standard"]["intact"]
+    assert "amount >= 0" in point_file.read_text(encoding="utf-8")  # the folder did change under the running cycle
+    assert cycle.output("validation_results")[CRITICAL]["condition_counts"]["PR-1"]["fail"] > 0
+    [conformance] = by_kind(cycle.output("findings"))[("conformance", CRITICAL)]
+    assert conformance["details"]["conditions"] == ["PR-1"]

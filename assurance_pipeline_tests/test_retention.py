@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import pytest
 
 from assurance_pipeline.defs.cycle.assets import decision_sample
 from assurance_pipeline.defs.resources import TransientWorkspaceResource
-from assurance_pipeline.workspace import transient_workspace
+from assurance_pipeline.workspace import ORPHAN_AGE_SECONDS, remove_orphaned_spills, transient_workspace
 from assurance_pipeline_tests.small_cycle import (
     BASELINE_FROM,
     BASELINE_TO,
@@ -61,8 +62,8 @@ class Installation:
         self.key = "KEY-" + uuid.uuid4().hex + uuid.uuid4().hex
         self.env.update(DAGSTER_HOME=str(self.home), TMPDIR=str(self.tmp), ASSURANCE_FINGERPRINT_KEY=self.key)
 
-    def run(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([str(ASSURANCE), *args], env=self.env, capture_output=True, text=True, timeout=120)
+    def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+        return subprocess.run([str(ASSURANCE), *args], env=self.env, capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
@@ -211,3 +212,49 @@ def test_transient_workspace_resource_closes_when_the_run_fails(private_tmp: Pat
 def test_transient_workspace_resource_is_unusable_outside_a_run():
     with pytest.raises(dg.Failure, match="not open"):
         TransientWorkspaceResource().connection
+
+
+# --- a killed cycle -------------------------------------------------------------------------------------------------
+
+
+def test_the_next_run_removes_the_spill_folders_of_killed_cycles(recorded: dict):
+    """SIGKILL gives a cycle no chance to clean up: the next run removes what the killed ones left in TMPDIR."""
+    inst, secret = recorded["inst"], recorded["secrets"]["note"]
+    evidence = recorded["root"] / "evidence-killed"
+    assert inst.run("authorize", "--standard", str(recorded["standard"]), "--by", "Tess Tester", "--evidence", str(evidence)).returncode == 0
+    cycle = [str(ASSURANCE), "cycle", "--standard", str(recorded["standard"]), "--source", str(recorded["log"]),
+             "--evidence", str(evidence), "--from", CYCLE_FROM, "--to", CYCLE_TO]
+    left = []
+    for after in (0.0, 1.5, 3.0):  # seconds after the workspace opened (its spill folder appears)
+        process = subprocess.Popen(cycle, env=inst.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while not spill_folders(inst.tmp) and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(after)
+        process.kill()
+        process.wait()
+        left += spill_folders(inst.tmp)
+    assert left, "no kill point caught a cycle with its workspace open: the test would prove nothing"
+
+    finished = inst.run(*cycle[1:], timeout=600)  # a cold start on a loaded machine can take minutes
+
+    assert finished.returncode == 0, finished.stderr
+    assert spill_folders(inst.tmp) == [] and list(inst.tmp.iterdir()) == []
+    assert holding(secret, inst.home, inst.tmp, evidence) == []
+
+
+def test_only_orphaned_spill_folders_are_removed(tmp_path: Path):
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead, old = int(ended.stdout), time.time() - ORPHAN_AGE_SECONDS - 60
+    folders = {name: tmp_path / name for name in (
+        f"assurance-spill-{dead}-a1", f"assurance-spill-{os.getpid()}-b2", "assurance-spill-c3", "assurance-spill-d4", "someone-else")}
+    for folder in folders.values():
+        folder.mkdir()
+    os.utime(folders["assurance-spill-d4"], (old, old))  # no owner in its name, older than any cycle runs
+    (tmp_path / "assurance-spill-file").write_text("not a folder", encoding="utf-8")
+
+    removed = remove_orphaned_spills(tmp_path)
+
+    assert sorted(p.name for p in removed) == sorted([f"assurance-spill-{dead}-a1", "assurance-spill-d4"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [f"assurance-spill-{os.getpid()}-b2", "assurance-spill-c3", "assurance-spill-file", "someone-else"])

@@ -133,16 +133,22 @@ def write_baseline(standard_dir: Path, baseline: dict) -> Path:
     return path
 
 
-def read_baseline(standard_dir: Path) -> dict | None:
+def read_baseline(standard_dir: Path, files: dict[str, bytes] | None = None) -> dict | None:
+    """The standard's go-live baseline, from its file or from the standard's `files` already read (`standard_files`)."""
     path = standard_dir / BASELINE_FILE
-    if not path.is_file():
+    if files is None:
+        if not path.is_file():
+            return None
+        raw = path.read_bytes()
+    elif (raw := files.get(BASELINE_FILE.as_posix())) is None:
         return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as err:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise AssuranceError(f"{path}: not a readable baseline ({err})") from None
-    if data.get("format_version") != FORMAT_VERSION:
-        raise AssuranceError(f"{path}: baseline format_version {data.get('format_version')!r}, expected {FORMAT_VERSION} "
+    if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
+        found = data.get("format_version") if isinstance(data, dict) else None
+        raise AssuranceError(f"{path}: baseline format_version {found!r}, expected {FORMAT_VERSION} "
                              "(recorded by an earlier version): record it again with `assurance baseline` and re-authorize")
     return data
 

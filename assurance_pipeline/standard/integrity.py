@@ -16,10 +16,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from assurance_pipeline.errors import AssuranceError
 from assurance_pipeline.evidence.ledger import Ledger, sha256_hex
-from assurance_pipeline.standard.loading import load_standard
+from assurance_pipeline.standard.loading import load_standard, standard_files
 
 AUTHORIZATION_FILE = "authorization.yaml"
-_COVERED = ("standard.yaml", "decision_points", "baseline")
 
 
 class Authorization(BaseModel):
@@ -48,15 +47,9 @@ class IntegrityReport:
         return asdict(self)
 
 
-def file_hashes(root: Path) -> dict[str, str]:
-    """sha256 of every file the authorization covers, keyed by its path relative to the standard."""
-    hashes: dict[str, str] = {}
-    for name in _COVERED:
-        target = root / name
-        paths = [target] if target.is_file() else sorted(p for p in target.rglob("*") if p.is_file())
-        for path in paths:
-            hashes[path.relative_to(root).as_posix()] = sha256_hex(path.read_bytes())
-    return hashes
+def file_hashes(files: dict[str, bytes]) -> dict[str, str]:
+    """sha256 of every file the authorization covers (`standard_files`), keyed by its path relative to the standard."""
+    return {name: sha256_hex(raw) for name, raw in files.items()}
 
 
 def standard_digest(hashes: dict[str, str]) -> str:
@@ -74,9 +67,10 @@ def read_authorization(root: Path) -> Authorization | None:
         raise AssuranceError(f"{path}: not a valid authorization ({str(err).splitlines()[0]})") from None
 
 
-def check_integrity(root: Path, ledger: Ledger) -> IntegrityReport:
-    """Compare the standard as it is now with what was authorized; list every difference."""
-    hashes = file_hashes(root)
+def check_integrity(root: Path, ledger: Ledger, files: dict[str, bytes] | None = None) -> IntegrityReport:
+    """Compare the standard as it is now (`files`, read by `standard_files`) with what was authorized; list every
+    difference."""
+    hashes = file_hashes(standard_files(root) if files is None else files)
     digest = standard_digest(hashes)
     try:
         auth = read_authorization(root)
@@ -104,8 +98,9 @@ def authorize(root: Path, by: str, note: str, ledger: Ledger) -> Authorization:
     """Sign off the standard as it is now: refuse an invalid one, record it in the ledger, then write the file."""
     if not by.strip():
         raise AssuranceError("--by: the name of the person authorizing must not be empty")
-    standard = load_standard(root)
-    hashes = file_hashes(root)
+    files = standard_files(root)  # read once: the bytes signed off are the bytes checked
+    standard = load_standard(root, files)
+    hashes = file_hashes(files)
     auth = Authorization(
         standard=standard.header.name,
         version=standard.header.version,

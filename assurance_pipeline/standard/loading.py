@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,19 +16,39 @@ from assurance_pipeline.standard.typecheck import TypeChecker
 
 STANDARD_FILE = "standard.yaml"
 POINTS_DIR = "decision_points"
+BASELINE_DIR = "baseline"
+COVERED = (STANDARD_FILE, POINTS_DIR, BASELINE_DIR)  # what an authorization signs off
 
 
-def load_standard(root: Path | str) -> Standard:
-    """Read, validate and expression-check the whole standard under `root`."""
+def standard_files(root: Path | str) -> dict[str, bytes]:
+    """Every file an authorization covers, read once, keyed by its path relative to the standard: a cycle hashes
+    these bytes and parses these bytes, so what was checked is what is used."""
+    root, files = Path(root), {}
+    for name in COVERED:
+        target = root / name
+        paths = [target] if target.is_file() else sorted(p for p in target.rglob("*") if p.is_file())
+        for path in paths:
+            try:
+                files[path.relative_to(root).as_posix()] = path.read_bytes()
+            except OSError as err:
+                raise AssuranceError(f"{_rel(path)}: cannot be read ({err.strerror or err})") from None
+    return files
+
+
+def load_standard(root: Path | str, files: Mapping[str, bytes] | None = None) -> Standard:
+    """Validate and expression-check the whole standard under `root`, from `files` (`standard_files`) if given."""
     root = Path(root)
-    if not (root / STANDARD_FILE).is_file():
+    files = standard_files(root) if files is None else files
+    if STANDARD_FILE not in files:
         raise AssuranceError(f"{root}: not a standard folder (no {STANDARD_FILE})")
-    header = _load_model(root / STANDARD_FILE, StandardHeader)
+    header = _load_model(root / STANDARD_FILE, files[STANDARD_FILE], StandardHeader)
     points: dict[str, DecisionPoint] = {}
     checker = TypeChecker()
+    names = sorted(n for n in files if n.count("/") == 1 and n.startswith(POINTS_DIR + "/") and n.endswith((".yaml", ".yml")))
     try:
-        for path in sorted([*(root / POINTS_DIR).glob("*.yaml"), *(root / POINTS_DIR).glob("*.yml")]):
-            point = _load_model(path, DecisionPoint)
+        for name in names:
+            path = root / name
+            point = _load_model(path, files[name], DecisionPoint)
             if point.id in points:
                 raise AssuranceError(f"{_rel(path)}: id: decision point '{point.id}' is defined twice")
             check_point_expressions(point, _rel(path), checker)
@@ -60,18 +81,18 @@ def _compile(text: str, columns: dict[str, str], kind: str, where: str, checker:
         raise AssuranceError(f"{where}: {err}") from None
 
 
-def _load_model(path: Path, model: type[BaseModel]) -> Any:
-    data = read_yaml(path)
+def _load_model(path: Path, raw: bytes, model: type[BaseModel]) -> Any:
+    data = read_yaml(path, raw)
     try:
         return model.model_validate(data)
     except ValidationError as err:
         raise AssuranceError(f"{_rel(path)}: {describe_validation_error(err)}") from None
 
 
-def read_yaml(path: Path) -> dict:
-    """One YAML mapping, or an error naming the file and the line."""
+def read_yaml(path: Path, raw: bytes) -> dict:
+    """One YAML mapping from the bytes of `path`, or an error naming the file and the line."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(raw.decode("utf-8"))
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -12,6 +12,7 @@ import yaml
 from assurance_pipeline.demo.generator import DemoPaths, write_demo
 from assurance_pipeline.errors import AssuranceError
 from assurance_pipeline.evidence.ledger import Ledger
+from assurance_pipeline.standard.loading import standard_files
 from assurance_pipeline.standard.integrity import (
     AUTHORIZATION_FILE,
     authorize,
@@ -75,7 +76,7 @@ def test_authorization_file_records_every_file_and_the_signer(authorized: Path) 
     data = yaml.safe_load((authorized / AUTHORIZATION_FILE).read_text(encoding="utf-8"))
     assert data["authorized_by"] == "CFO office"
     assert data["note"] == "go-live"
-    assert data["files"] == file_hashes(authorized)
+    assert data["files"] == file_hashes(standard_files(authorized))
     assert data["sha256"] == standard_digest(data["files"])
 
 
@@ -125,7 +126,7 @@ def test_rehashing_by_hand_without_authorize_is_caught(authorized: Path, ledger:
     path.write_text(path.read_text(encoding="utf-8").replace("amount > 10000", "amount > 100000"), encoding="utf-8")
     auth_path = authorized / AUTHORIZATION_FILE
     data = yaml.safe_load(auth_path.read_text(encoding="utf-8"))
-    data["files"] = file_hashes(authorized)
+    data["files"] = file_hashes(standard_files(authorized))
     data["sha256"] = standard_digest(data["files"])
     auth_path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
 
@@ -140,7 +141,7 @@ def test_editing_the_file_list_without_its_digest_is_caught(authorized: Path, le
     _append(path, "# loosened\n")
     auth_path = authorized / AUTHORIZATION_FILE
     data = yaml.safe_load(auth_path.read_text(encoding="utf-8"))
-    data["files"] = file_hashes(authorized)  # sha256 left as it was
+    data["files"] = file_hashes(standard_files(authorized))  # sha256 left as it was
     auth_path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     _not_intact_naming(check_integrity(authorized, ledger), f"{AUTHORIZATION_FILE} was edited")
 

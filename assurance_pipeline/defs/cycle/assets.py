@@ -28,6 +28,8 @@ from assurance_pipeline.sampling.population import PopulationProfile, profile_po
 from assurance_pipeline.sampling.selection import draw_sample
 from assurance_pipeline.sources.window import Window
 from assurance_pipeline.standard.integrity import IntegrityReport, check_integrity
+from assurance_pipeline.standard.loading import load_standard, standard_files
+from assurance_pipeline.standard.models import Standard
 from assurance_pipeline.validation.conformance import validate_point
 from assurance_pipeline.validation.outcomes import compute_outcomes
 
@@ -61,24 +63,28 @@ def user_errors(source: str = "the decision log") -> Iterator[None]:
 def confirmed_standard(
     context: dg.AssetExecutionContext, config: CycleConfig, standard: StandardResource, evidence: EvidenceStoreResource
 ) -> dg.Output[dict]:
-    """Re-confirm the standard: every file's sha256 against authorization.yaml and the ledger's sign-off."""
+    """Re-confirm the standard: every file's sha256 against authorization.yaml and the ledger's sign-off. The files
+    are read once: the standard and baseline every later step uses are parsed from the very bytes checked here."""
     with user_errors():
-        loaded = standard.load()
+        files = standard_files(standard.path)
+        loaded = load_standard(standard.path, files)
         scope = cycle_scope(loaded, config.window_from, config.window_to, config.risk_tiers, config.decision_points,
                             config.seed, config.follow_up_of, evidence.path)
-        report = check_integrity(standard.path, evidence.ledger())
+        report = check_integrity(standard.path, evidence.ledger(), files)
+        baseline = read_baseline(standard.path, files)
     value = {
         "cycle_id": context.run.run_id,
         **scope,
         "standard": {"name": loaded.header.name, "version": loaded.header.version, "sha256": report.sha256, "intact": report.intact},
         "integrity": report.to_dict(),
+        "checked": {"standard": loaded.model_dump(mode="json"), "baseline": baseline},
     }
     return dg.Output(value, metadata=md.standard_metadata(value))
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb"})
 def sampling_plan(
-    confirmed_standard: dict, standard: StandardResource, decision_log: DecisionLogResource,
+    confirmed_standard: dict, decision_log: DecisionLogResource,
     evidence: EvidenceStoreResource, workspace: TransientWorkspaceResource,
 ) -> dg.Output[dict]:
     """Population per decision point in the window (one aggregate scan) and each point's sample size by its tier."""
@@ -89,7 +95,7 @@ def sampling_plan(
         population = profile_population(con, window)
         key, points, follow_up = fingerprint_key(), confirmed_standard["decision_points"], confirmed_standard["follow_up"]
         heightened = follow_up["heightened"] if follow_up else recent_signals(evidence.ledger(), points)
-        plan = build_plan(standard.load(), population, points, confirmed_standard["seed"], key_id(key), heightened,
+        plan = build_plan(checked_standard(confirmed_standard), population, points, confirmed_standard["seed"], key_id(key), heightened,
                           stage=2 if follow_up else 1)
     with user_errors():  # an unwritable store fails the step with exit 3, naming it
         evidence.ledger().append("sampling_plan", {  # the seed's hash is committed before anything is drawn
@@ -123,11 +129,11 @@ def decision_sample(
 
 @dg.asset(group_name=GROUP, kinds={"pandera", "duckdb"}, deps=[decision_sample])
 def validation_results(
-    sampling_plan: dict, standard: StandardResource, workspace: TransientWorkspaceResource
+    confirmed_standard: dict, sampling_plan: dict, workspace: TransientWorkspaceResource
 ) -> dg.Output[dict]:
     """Each sampled decision against its point's data contract and DCT conditions (Pandera over DuckDB)."""
     with user_errors():
-        loaded = standard.load()
+        loaded = checked_standard(confirmed_standard)
         con = _sample_workspace(workspace)
         plan = SamplingPlan.from_dict(sampling_plan["plan"])
         # A point with no decision in the window has nothing to validate (it is reported as not tested).
@@ -137,13 +143,13 @@ def validation_results(
 
 @dg.asset(group_name=GROUP, kinds={"sql", "duckdb"}, deps=[decision_sample])
 def outcome_evidence(
-    confirmed_standard: dict, sampling_plan: dict, standard: StandardResource, decision_log: DecisionLogResource,
+    confirmed_standard: dict, sampling_plan: dict, decision_log: DecisionLogResource,
     workspace: TransientWorkspaceResource,
 ) -> dg.Output[list]:
     """Outcome Evidence metrics by the SQL models in dbt_like_sql/: over the whole window as pushed-down aggregates
     (exact), or over the sample with a confidence interval at the tier's confidence where authored `over: sample`."""
     with user_errors(f"source {decision_log.uri}"):
-        loaded = standard.load()
+        loaded = checked_standard(confirmed_standard)
         con = _sample_workspace(workspace)
         decision_log.attach(con)
         window = window_relation(Window.from_dict(confirmed_standard["window"]).predicate())
@@ -155,7 +161,7 @@ def outcome_evidence(
 
 @dg.asset(group_name=GROUP, kinds={"scipy", "duckdb"})
 def drift_tests(
-    confirmed_standard: dict, sampling_plan: dict, standard: StandardResource, decision_log: DecisionLogResource,
+    confirmed_standard: dict, sampling_plan: dict, decision_log: DecisionLogResource,
     workspace: TransientWorkspaceResource,
 ) -> dg.Output[list]:
     """Every drift test of the window's decisions against the go-live baseline, counted over the whole window in
@@ -164,7 +170,7 @@ def drift_tests(
     if confirmed_standard["follow_up"]:
         return dg.Output([], metadata=md.drift_metadata([]))
     with user_errors(f"source {decision_log.uri}"):
-        loaded, baseline = standard.load(), read_baseline(standard.path) or {"points": {}}
+        loaded, baseline = checked_standard(confirmed_standard), checked_baseline(confirmed_standard) or {"points": {}}
         con = workspace.connection
         decision_log.attach(con)
         window = Window.from_dict(confirmed_standard["window"])
@@ -178,14 +184,14 @@ def drift_tests(
 @dg.asset(group_name=GROUP)
 def findings(
     confirmed_standard: dict, sampling_plan: dict, validation_results: dict, outcome_evidence: list, drift_tests: list,
-    standard: StandardResource, evidence: EvidenceStoreResource,
+    evidence: EvidenceStoreResource,
 ) -> dg.Output[list]:
     """Drift surfaced as findings, each needing an explicit human disposition."""
     with user_errors():
         found = cycle.gather_findings(
-            confirmed_standard["cycle_id"], standard.load(), IntegrityReport(**confirmed_standard["integrity"]),
+            confirmed_standard["cycle_id"], checked_standard(confirmed_standard), IntegrityReport(**confirmed_standard["integrity"]),
             PopulationProfile.from_dict(sampling_plan["population"]), validation_results, outcome_evidence,
-            read_baseline(standard.path), evidence.ledger(), evidence.overdue_after_days,
+            checked_baseline(confirmed_standard), evidence.ledger(), evidence.overdue_after_days,
             [p["decision_point"] for p in sampling_plan["plan"]["points"]], drift_tests,
         )
     value = [f.to_dict() for f in found]
@@ -195,16 +201,26 @@ def findings(
 @dg.asset(group_name=GROUP, kinds={"json"})
 def assurance_decision(
     confirmed_standard: dict, sampling_plan: dict, decision_sample: dict, validation_results: dict,
-    outcome_evidence: list, drift_tests: list, findings: list, standard: StandardResource, evidence: EvidenceStoreResource,
+    outcome_evidence: list, drift_tests: list, findings: list, evidence: EvidenceStoreResource,
 ) -> dg.Output[dict]:
     """The assurance decision by the written rules, sealed in the hash-chained ledger with its evidence pack."""
     with user_errors():
         result = cycle.conclude(
             evidence.path, confirmed_standard["cycle_id"], confirmed_standard["window"], confirmed_standard["standard"],
             sampling_plan["plan"], sampling_plan["population"], decision_sample, validation_results, outcome_evidence,
-            [Finding(**f) for f in findings], drift_tests, read_baseline(standard.path),
+            [Finding(**f) for f in findings], drift_tests, checked_baseline(confirmed_standard),
         )
     return dg.Output(result, metadata=md.decision_metadata(result))
+
+
+def checked_standard(confirmed_standard: dict) -> Standard:
+    """The standard as `confirmed_standard` read and checked it (never re-read from disk mid-cycle)."""
+    return Standard.model_validate(confirmed_standard["checked"]["standard"])
+
+
+def checked_baseline(confirmed_standard: dict) -> dict | None:
+    """The go-live baseline as `confirmed_standard` read it, under the same hashes as the standard."""
+    return confirmed_standard["checked"]["baseline"]
 
 
 def _sample_workspace(workspace: TransientWorkspaceResource):
