@@ -194,7 +194,9 @@ def jensen_shannon_distance(window: np.ndarray, baseline: np.ndarray) -> float:
     p, q = np.asarray(window, dtype=float), np.asarray(baseline, dtype=float)
     if p.sum() == 0 or q.sum() == 0:
         return 0.0
-    return float(jensenshannon(p / p.sum(), q / q.sum(), base=2))
+    with np.errstate(invalid="ignore"):
+        distance = float(jensenshannon(p / p.sum(), q / q.sum(), base=2))
+    return 0.0 if np.isnan(distance) else distance  # equal shares: the divergence rounds below 0, its root is NaN
 
 
 def rise_p(x1: int, n1: int, x2: int, n2: int) -> float:

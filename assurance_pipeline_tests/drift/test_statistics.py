@@ -270,3 +270,10 @@ def test_the_robust_scale_is_the_sd_for_a_normal_and_the_sd_only_where_the_iqr_i
     q1, q3 = np.quantile(x, [0.25, 0.75])
     assert robust_scale(q3 - q1, float(x.std()))["scale"] == pytest.approx(7, rel=0.01)
     assert robust_scale(0.0, 3.2) == {"scale": 3.2, "scale_kind": "sd"}
+
+
+def test_jensen_shannon_distance_of_equal_shares_is_zero_not_nan():
+    """Shares equal up to rounding make the divergence a tiny negative number, whose square root is NaN."""
+    window = np.array([0.1, 0.2, 0.7]) * 3
+    for scale in (1.0, 7.0, 1e6):
+        assert jensen_shannon_distance(window, window * scale + 1e-13) == pytest.approx(0.0, abs=1e-6)
