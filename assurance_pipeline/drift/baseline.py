@@ -141,6 +141,9 @@ def read_baseline(standard_dir: Path) -> dict | None:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as err:
         raise AssuranceError(f"{path}: not a readable baseline ({err})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("points"), dict) or not all(isinstance(v, dict) for v in data["points"].values()):
+        raise AssuranceError(f"{path}: not a baseline (its 'points' must map each decision point to its aggregates): "
+                             "record it again with `assurance baseline` and re-authorize")
     if data.get("format_version") != FORMAT_VERSION:
         raise AssuranceError(f"{path}: baseline format_version {data.get('format_version')!r}, expected {FORMAT_VERSION} "
                              "(recorded by an earlier version): record it again with `assurance baseline` and re-authorize")
