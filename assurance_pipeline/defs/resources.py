@@ -12,8 +12,8 @@ import duckdb
 from dagster._core.storage.fs_io_manager import PickledObjectFilesystemIOManager
 from pydantic import PrivateAttr
 
-from assurance_pipeline.evidence.ledger import Ledger
-from assurance_pipeline.sources.decision_log import DecisionLog
+from assurance_pipeline.evidence.ledger import Ledger, sha256_hex
+from assurance_pipeline.sources.decision_log import DecisionLog, has_password
 from assurance_pipeline.standard.loading import load_standard
 from assurance_pipeline.standard.models import Standard
 from assurance_pipeline.workspace import transient_workspace
@@ -98,11 +98,21 @@ def run_scoped_io_manager(init_context: dg.InitResourceContext) -> Iterator[Pick
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def cycle_resources(standard_dir: str | Path, source: str | Path, evidence_dir: str | Path, overdue_after_days: int = 14) -> dict:
+def source_uri(source: str | Path | dg.EnvVar) -> str | dg.EnvVar:
+    """The decision log's URI as the resource is configured. Dagster records resource config with the run, so a
+    URI carrying a password goes in through an environment variable of this process: the run records its name."""
+    if isinstance(source, dg.EnvVar) or not has_password(str(source)):
+        return source if isinstance(source, dg.EnvVar) else str(source)
+    name = f"ASSURANCE_SOURCE_URI_{sha256_hex(str(source))[:16].upper()}"
+    os.environ[name] = str(source)
+    return dg.EnvVar(name)
+
+
+def cycle_resources(standard_dir: str | Path, source: str | Path | dg.EnvVar, evidence_dir: str | Path, overdue_after_days: int = 14) -> dict:
     """The four resources a cycle needs (for one standard, decision log and evidence store) and its run-scoped IO manager."""
     return {
         "standard": StandardResource(directory=str(standard_dir)),
-        "decision_log": DecisionLogResource(uri=str(source)),
+        "decision_log": DecisionLogResource(uri=source_uri(source)),
         "evidence": EvidenceStoreResource(directory=str(evidence_dir), overdue_after_days=overdue_after_days),
         "workspace": TransientWorkspaceResource(),
         "io_manager": run_scoped_io_manager,
@@ -110,10 +120,11 @@ def cycle_resources(standard_dir: str | Path, source: str | Path, evidence_dir: 
 
 
 def resources_from_env() -> dict:
-    """Paths from ASSURANCE_* environment variables; the demo's paths when unset."""
+    """Paths from ASSURANCE_* environment variables; the demo's paths when unset. The source is read from its
+    variable when the run starts, so a password in it is not recorded with the run."""
     return cycle_resources(
         os.environ.get("ASSURANCE_STANDARD", str(DEMO_DIR / "standard")),
-        os.environ.get("ASSURANCE_SOURCE", str(DEMO_DIR / "decisions.parquet")),
+        dg.EnvVar("ASSURANCE_SOURCE") if "ASSURANCE_SOURCE" in os.environ else str(DEMO_DIR / "decisions.parquet"),
         os.environ.get("ASSURANCE_EVIDENCE", str(DEMO_DIR / "evidence")),
         int(os.environ.get("ASSURANCE_OVERDUE_AFTER_DAYS", "14")),
     )

@@ -90,6 +90,8 @@ def shared_instance(home: Path) -> dg.DagsterInstance:
 def _step_error(outcome: dg.ExecuteInProcessResult) -> AssuranceError:
     for event in outcome.get_step_failure_events():
         error = event.step_failure_data.error
+        if _interrupted(error):
+            raise KeyboardInterrupt  # Ctrl-C while a step ran: Dagster ended the run; the CLI says it was interrupted
         metadata = event.step_failure_data.user_failure_data
         if metadata is not None and "exit_code" in metadata.metadata:
             err = AssuranceError(metadata.description or error.message.strip())
@@ -97,6 +99,9 @@ def _step_error(outcome: dg.ExecuteInProcessResult) -> AssuranceError:
             return err
         if error is not None:
             return AssuranceError(f"step {event.step_key} failed: {_root_message(error)}")
+    for failure in outcome.filter_events(lambda event: event.is_run_failure):
+        if failure.job_failure_data and _interrupted(failure.job_failure_data.error):
+            raise KeyboardInterrupt
     return AssuranceError("the cycle did not record a decision (see the Dagster run log)")
 
 
@@ -105,4 +110,13 @@ def _root_message(error) -> str:
     while error.cause is not None:
         error = error.cause
     line = (error.message.strip().splitlines() or [""])[0]
-    return line.removeprefix(f"{error.cls_name}: ").strip() or "an internal error (see the Dagster run log)"
+    line = line.split(f"{error.cls_name}: ", 1)[-1].strip()
+    return line if line and error.cls_name not in line else "an internal error (see the Dagster run log)"
+
+
+def _interrupted(error) -> bool:
+    while error is not None:
+        if error.cls_name == "DagsterExecutionInterruptedError":
+            return True
+        error = error.cause
+    return False
