@@ -1,11 +1,16 @@
 """`assurance`: the command line beside the Dagster UI. Every failure is one line on stderr and an exit code:
-0 done, 1 verify/reperform found a mismatch, 2 bad usage or input, 3 source or evidence store unreadable or unwritable."""
+0 done, 1 verify/reperform found a mismatch, 2 bad usage or input, 3 source or evidence store unreadable or unwritable,
+130 interrupted (SIGINT, Ctrl-C), 143 stopped (SIGTERM)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from assurance_pipeline.errors import AssuranceError, EvidenceStoreError
@@ -26,14 +31,52 @@ class _Parser(argparse.ArgumentParser):
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    with _signals() as received:
+        try:
+            args = parser.parse_args(argv)
+            return args.handler(args)
+        except BaseException as err:  # noqa: BLE001 - an interrupted command reports the signal, whatever it broke
+            if received or isinstance(err, KeyboardInterrupt):
+                return _interrupted(received[0] if received else signal.SIGINT)
+            if isinstance(err, AssuranceError):
+                print(f"assurance: error: {err}", file=sys.stderr)
+                return err.exit_code
+            raise
+
+
+@contextmanager
+def _signals() -> Iterator[list[int]]:
+    """Note SIGINT and SIGTERM, then stop as Ctrl-C does: SIGTERM is handed to the SIGINT handler in force, which is
+    Dagster's while a step runs (the step fails, the run ends, nothing more is recorded) and ours otherwise."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def on_sigint(signum: int, _frame) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    def on_sigterm(signum: int, frame) -> None:
+        received.append(signum)
+        handler = signal.getsignal(signal.SIGINT)
+        if handler is on_sigint or not callable(handler):
+            raise KeyboardInterrupt
+        handler(signal.SIGINT, frame)
+
+    previous = signal.signal(signal.SIGINT, on_sigint), signal.signal(signal.SIGTERM, on_sigterm)
     try:
-        args = parser.parse_args(argv)
-        return args.handler(args)
-    except AssuranceError as err:
-        print(f"assurance: error: {err}", file=sys.stderr)
-        return err.exit_code
-    except KeyboardInterrupt:
-        return 130
+        yield received
+    finally:
+        signal.signal(signal.SIGINT, previous[0])
+        signal.signal(signal.SIGTERM, previous[1])
+
+
+def _interrupted(signum: int) -> int:
+    name = signal.Signals(signum).name
+    print(f"assurance: error: interrupted by {name}: the command stopped; a cycle it was running recorded no decision "
+          "(its evidence store is intact)", file=sys.stderr)
+    return 128 + signum
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -28,6 +28,7 @@ def gather_findings(
         *detect.integrity_findings(integrity),
         *detect.conformance_findings(standard, validations),
         *detect.contract_findings(standard, validations),
+        *detect.decision_id_findings(standard, population, points),
         *detect.outcome_findings(standard, outcomes),
         *detect.ungoverned_change_findings(standard, population, points),
         *cost_findings(standard, population, baseline, points),

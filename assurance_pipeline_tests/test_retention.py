@@ -100,7 +100,8 @@ def test_the_cycle_ran_in_a_persistent_instance(recorded: dict):
     assert (inst.home / "history" / "runs" / f"{run_id}.db").is_file()  # the run's event log
     assert holding(SEED, inst.home / "history"), "the run's config should be on record in the instance's SQLite"
     stored = {p.name for p in (inst.home / "storage").iterdir()}
-    assert {"decision_sample", "validation_results", "assurance_decision"} <= stored  # IO manager pickles
+    assert "decision_sample" not in stored  # not the shared slot of the default IO manager: one folder per run,
+    assert not (inst.home / "storage" / "runs" / run_id).exists()  # removed when the run ended
 
 
 def test_no_non_evidence_value_is_kept_anywhere(recorded: dict):
@@ -123,10 +124,11 @@ def test_evidence_fields_of_passing_decisions_are_not_kept(recorded: dict):
 
 
 def test_evidence_fields_of_failing_decisions_are_in_the_pack(recorded: dict):
-    """Allowed by CONTRACT section 5, and the proof that the search above finds what is there (text and pickles)."""
+    """Allowed by CONTRACT section 5, and the proof that the search above finds what is there; the run's own copy
+    (its IO manager's values) went with the run."""
     pack = Path(recorded["result"]["evidence_pack"])
     assert pack / "validation.json" in holding(recorded["secrets"]["failing"], recorded["evidence"])
-    assert recorded["inst"].home / "storage" / "validation_results" in holding(recorded["secrets"]["failing"], recorded["inst"].home)
+    assert holding(recorded["secrets"]["failing"], recorded["inst"].home) == []
     validation = json.loads((pack / "validation.json").read_text(encoding="utf-8"))[CRITICAL]
     assert validation["deviating_decisions"]
     assert {v["reference"] for v in validation["failing_evidence"].values()} == {recorded["secrets"]["failing"]}

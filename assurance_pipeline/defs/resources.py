@@ -1,16 +1,19 @@
 """Resources: where the standard, the decision log and the evidence store are, and the transient workspace."""
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
 import duckdb
+from dagster._core.storage.fs_io_manager import PickledObjectFilesystemIOManager
 from pydantic import PrivateAttr
 
-from assurance_pipeline.evidence.ledger import Ledger
-from assurance_pipeline.sources.decision_log import DecisionLog
+from assurance_pipeline.evidence.ledger import Ledger, sha256_hex
+from assurance_pipeline.sources.decision_log import DecisionLog, has_password
 from assurance_pipeline.standard.loading import load_standard
 from assurance_pipeline.standard.models import Standard
 from assurance_pipeline.workspace import transient_workspace
@@ -38,6 +41,11 @@ class DecisionLogResource(dg.ConfigurableResource):
 
     def attach(self, con: duckdb.DuckDBPyConnection) -> list[str]:
         return DecisionLog(self.uri).attach(con)
+
+    @property
+    def shown(self) -> str:
+        """The URI for messages: a password in it is masked."""
+        return DecisionLog(self.uri).shown
 
 
 class EvidenceStoreResource(dg.ConfigurableResource):
@@ -75,21 +83,48 @@ class TransientWorkspaceResource(dg.ConfigurableResource):
         return self._connection
 
 
-def cycle_resources(standard_dir: str | Path, source: str | Path, evidence_dir: str | Path, overdue_after_days: int = 14) -> dict:
-    """The four resources a cycle needs, for one standard, one decision log and one evidence store."""
+@dg.io_manager(config_schema={"base_dir": dg.Field(dg.StringSource, is_required=False)})
+def run_scoped_io_manager(init_context: dg.InitResourceContext) -> Iterator[PickledObjectFilesystemIOManager]:
+    """The filesystem IO manager under `<storage>/runs/<run id>/`: concurrent cycles on one DAGSTER_HOME never read
+    each other's values; the folder goes when the run ends, as a cycle's values are only needed within its run
+    (so every asset of a cycle is materialized in one run, by the in-process executor)."""
+    run = init_context.dagster_run
+    instance = init_context.instance
+    base = init_context.resource_config.get("base_dir") or (instance.storage_directory() if instance else tempfile.gettempdir())
+    folder = Path(base) / "runs" / (run.run_id if run else "no-run")
+    try:
+        yield PickledObjectFilesystemIOManager(base_dir=str(folder))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def source_uri(source: str | Path | dg.EnvVar) -> str | dg.EnvVar:
+    """The decision log's URI as the resource is configured. Dagster records resource config with the run, so a
+    URI carrying a password goes in through an environment variable of this process: the run records its name."""
+    if isinstance(source, dg.EnvVar) or not has_password(str(source)):
+        return source if isinstance(source, dg.EnvVar) else str(source)
+    name = f"ASSURANCE_SOURCE_URI_{sha256_hex(str(source))[:16].upper()}"
+    os.environ[name] = str(source)
+    return dg.EnvVar(name)
+
+
+def cycle_resources(standard_dir: str | Path, source: str | Path | dg.EnvVar, evidence_dir: str | Path, overdue_after_days: int = 14) -> dict:
+    """The four resources a cycle needs (for one standard, decision log and evidence store) and its run-scoped IO manager."""
     return {
         "standard": StandardResource(directory=str(standard_dir)),
-        "decision_log": DecisionLogResource(uri=str(source)),
+        "decision_log": DecisionLogResource(uri=source_uri(source)),
         "evidence": EvidenceStoreResource(directory=str(evidence_dir), overdue_after_days=overdue_after_days),
         "workspace": TransientWorkspaceResource(),
+        "io_manager": run_scoped_io_manager,
     }
 
 
 def resources_from_env() -> dict:
-    """Paths from ASSURANCE_* environment variables; the demo's paths when unset."""
+    """Paths from ASSURANCE_* environment variables; the demo's paths when unset. The source is read from its
+    variable when the run starts, so a password in it is not recorded with the run."""
     return cycle_resources(
         os.environ.get("ASSURANCE_STANDARD", str(DEMO_DIR / "standard")),
-        os.environ.get("ASSURANCE_SOURCE", str(DEMO_DIR / "decisions.parquet")),
+        dg.EnvVar("ASSURANCE_SOURCE") if "ASSURANCE_SOURCE" in os.environ else str(DEMO_DIR / "decisions.parquet"),
         os.environ.get("ASSURANCE_EVIDENCE", str(DEMO_DIR / "evidence")),
         int(os.environ.get("ASSURANCE_OVERDUE_AFTER_DAYS", "14")),
     )

@@ -146,9 +146,11 @@ def read_baseline(standard_dir: Path, files: dict[str, bytes] | None = None) -> 
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise AssuranceError(f"{path}: not a readable baseline ({err})") from None
-    if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
-        found = data.get("format_version") if isinstance(data, dict) else None
-        raise AssuranceError(f"{path}: baseline format_version {found!r}, expected {FORMAT_VERSION} "
+    if not isinstance(data, dict) or not isinstance(data.get("points"), dict) or not all(isinstance(v, dict) for v in data["points"].values()):
+        raise AssuranceError(f"{path}: not a baseline (its 'points' must map each decision point to its aggregates): "
+                             "record it again with `assurance baseline` and re-authorize")
+    if data.get("format_version") != FORMAT_VERSION:
+        raise AssuranceError(f"{path}: baseline format_version {data.get('format_version')!r}, expected {FORMAT_VERSION} "
                              "(recorded by an earlier version): record it again with `assurance baseline` and re-authorize")
     return data
 

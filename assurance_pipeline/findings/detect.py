@@ -38,6 +38,32 @@ def contract_findings(standard: Standard, validations: dict[str, dict]) -> list[
     return findings
 
 
+def decision_id_findings(standard: Standard, population: PopulationProfile, points: list[str]) -> list[Finding]:
+    """Rows without a decision_id or sharing one with another row break the log's contract; they are outside the
+    sampling frame, so the finding says how many (and names up to ten duplicated ids, never a row's values)."""
+    findings = []
+    for point_id in points:
+        problems = population.problems(point_id)
+        if problems is None:
+            continue
+        parts = []
+        if problems.duplicated_ids:
+            shown = ", ".join(problems.examples) + (" …" if problems.duplicated_ids > len(problems.examples) else "")
+            parts.append(f"{problems.duplicated_ids} decision ids are logged more than once ({problems.duplicated_rows} rows: {shown})")
+        if problems.null_ids:
+            parts.append(f"{problems.null_ids} rows have no decision_id")
+        rows = population.count(point_id)
+        excluded = problems.duplicated_rows + problems.null_ids
+        findings.append(Finding(
+            "contract", "medium" if standard.decision_points[point_id].risk_tier == "routine" else "high",
+            f"{point_id}: " + " and ".join(parts) + f" in the window; these {excluded} of {rows} rows are not sampled",
+            point_id, statistic=excluded / rows if rows else None, threshold=0.0,
+            details={"null_ids": problems.null_ids, "duplicated_ids": problems.duplicated_ids,
+                     "duplicated_rows": problems.duplicated_rows, "example_ids": problems.examples, "rows": rows},
+        ))
+    return findings
+
+
 def conformance_findings(standard: Standard, validations: dict[str, dict]) -> list[Finding]:
     """Every deviation is surfaced; severity follows the attribute-sampling conclusion."""
     findings = []

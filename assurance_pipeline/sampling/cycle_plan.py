@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import asdict, dataclass, replace
 
+from assurance_pipeline.errors import AssuranceError
 from assurance_pipeline.evidence.ledger import sha256_hex
 from assurance_pipeline.sampling.fingerprints import FINGERPRINT_ALGORITHM
 from assurance_pipeline.sampling.plans import BINOMIAL, HYPERGEOMETRIC, Evaluation, attribute_sample_size, evaluate
@@ -85,8 +86,11 @@ def build_plan(
         point = standard.decision_points[point_id]
         tier = standard.tier(point)
         confidence = max(tier.confidence, HEIGHTENED_CONFIDENCE) if point_id in heightened else tier.confidence
-        size = population.count(point_id)
-        planned, allowed, two_stage, distribution = _size(tier, confidence, stage, size)
+        size = population.frame(point_id)  # the decisions that can be sampled (ids logged once)
+        try:
+            planned, allowed, two_stage, distribution = _size(tier, confidence, stage, size)
+        except ValueError as err:
+            raise AssuranceError(f"risk tier '{point.risk_tier}' of decision point {point_id} (population {size}): {err}") from None
         sample = min(planned, size)
         plans.append(PointPlan(
             decision_point=point_id, risk_tier=point.risk_tier, confidence=confidence,

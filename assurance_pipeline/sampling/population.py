@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 
@@ -29,12 +29,38 @@ class ActorGroup:
 
 
 @dataclass(frozen=True)
+class IdProblems:
+    """Rows of one decision point that are not one decision each: no decision_id, or an id logged more than once."""
+
+    decision_point: str
+    null_ids: int
+    duplicated_ids: int
+    duplicated_rows: int
+    examples: list[str]  # up to ten of the duplicated ids, lowest first (the ids only)
+
+
+@dataclass(frozen=True)
 class PopulationProfile:
     groups: list[ActorGroup]
     query: str = ""
+    id_problems: list[IdProblems] = field(default_factory=list)
 
     def count(self, decision_point: str) -> int:
+        """Rows logged at the point in the window, whatever their ids."""
         return sum(g.decisions for g in self.groups if g.decision_point == decision_point)
+
+    def problems(self, decision_point: str) -> IdProblems | None:
+        return next((p for p in self.id_problems if p.decision_point == decision_point), None)
+
+    def has_duplicates(self) -> bool:
+        return any(p.duplicated_ids for p in self.id_problems)
+
+    def frame(self, decision_point: str) -> int:
+        """The sampling frame: decisions whose id is logged exactly once. A row without an id cannot be named, and
+        rows sharing an id cannot be told apart, so neither is ever sampled (a contract finding reports them)."""
+        problems = self.problems(decision_point)
+        excluded = problems.null_ids + problems.duplicated_rows if problems else 0
+        return self.count(decision_point) - excluded
 
     def points(self) -> dict[str, int]:
         totals: dict[str, int] = {}
@@ -57,16 +83,17 @@ class PopulationProfile:
         return (sum(g.cost_total for g in groups) / costed if costed else None), costed
 
     def to_dict(self) -> dict:
-        return {"groups": [g.__dict__ for g in self.groups], "query": self.query}
+        return {"groups": [g.__dict__ for g in self.groups], "query": self.query, "id_problems": [p.__dict__ for p in self.id_problems]}
 
     @classmethod
     def from_dict(cls, data: dict) -> PopulationProfile:
-        return cls([ActorGroup(**g) for g in data["groups"]], data.get("query", ""))
+        return cls([ActorGroup(**g) for g in data["groups"]], data.get("query", ""), [IdProblems(**p) for p in data.get("id_problems", [])])
 
 
 def profile_population(con: duckdb.DuckDBPyConnection, window: Window) -> PopulationProfile:
-    """Run `population_profile.sql` over the `decisions` view (aggregates only leave the engine)."""
+    """Run `population_profile.sql` and `decision_ids.sql` over the `decisions` view (aggregates only leave the engine)."""
     query = render("population_profile", window=window.predicate())
+    ids_query = render("decision_ids", window=window.predicate())
     rows = con.execute(query).fetchall()
     groups = [
         ActorGroup(
@@ -76,4 +103,5 @@ def profile_population(con: duckdb.DuckDBPyConnection, window: Window) -> Popula
         )
         for r in rows
     ]
-    return PopulationProfile(groups, query)
+    problems = [IdProblems(r[0], int(r[1]), int(r[2]), int(r[3]), list(r[4] or [])) for r in con.execute(ids_query).fetchall()]
+    return PopulationProfile(groups, f"{query.strip()};\n{ids_query.strip()}", problems)

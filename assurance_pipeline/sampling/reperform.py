@@ -43,7 +43,7 @@ def reperform(cycle_id: str, source: str, evidence_dir: Path) -> ReperformReport
     with transient_workspace() as con:
         DecisionLog(source).attach(con)
         population = profile_population(con, window)
-        redrawn = draw_sample(con, plan, window, key)
+        redrawn = draw_sample(con, plan, window, key, population.has_duplicates())
     total = sum(len(s.decision_ids) for s in redrawn.values())
     for point in plan.points:
         problem = _population_change(point, population) or _sample_change(point.decision_point, recorded["selected"][point.decision_point], redrawn[point.decision_point])
@@ -53,7 +53,7 @@ def reperform(cycle_id: str, source: str, evidence_dir: Path) -> ReperformReport
 
 
 def _population_change(point, population) -> str | None:
-    now = population.count(point.decision_point)
+    now = population.frame(point.decision_point)
     if now != point.population or population.fingerprint(point.decision_point) != point.population_fingerprint:
         return f"{point.decision_point}: the population in the window changed ({point.population} decisions then, {now} now, or other ids)"
     return None

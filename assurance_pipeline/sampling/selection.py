@@ -24,9 +24,12 @@ class SelectedPoint:
     row_fingerprints: list[str] = field(default_factory=list)
 
 
-def draw_sample(con: duckdb.DuckDBPyConnection, plan: SamplingPlan, window: Window, key: bytes) -> dict[str, SelectedPoint]:
+def draw_sample(
+    con: duckdb.DuckDBPyConnection, plan: SamplingPlan, window: Window, key: bytes, exclude_duplicates: bool = False,
+) -> dict[str, SelectedPoint]:
     """Create the workspace table `sample` (the selected rows, whole); return per point the ids in selection
-    order and each row's keyed fingerprint."""
+    order and each row's keyed fingerprint. Rows without an id are never drawn; with `exclude_duplicates` (the
+    population scan found an id logged twice or more) neither are the rows of such ids, so no id is drawn twice."""
     sizes = pa.table({
         "decision_point": [p.decision_point for p in plan.points],
         "sample_size": [p.sample_size for p in plan.points],
@@ -36,7 +39,7 @@ def draw_sample(con: duckdb.DuckDBPyConnection, plan: SamplingPlan, window: Wind
     con.unregister("sampling_plan_arrow")
     con.execute(f"DROP TABLE IF EXISTS {SAMPLE_TABLE}")
     max_n = max([p.sample_size for p in plan.points], default=0)
-    con.execute(render("sample_selection", window=window.predicate()), {"seed": plan.seed, "max_n": max(max_n, 1)})
+    con.execute(render("sample_selection", window=window.predicate(), exclude_duplicates=exclude_duplicates), {"seed": plan.seed, "max_n": max(max_n, 1)})
     order = con.execute(f"SELECT decision_point, decision_id FROM {SAMPLE_TABLE} ORDER BY decision_point, __selection_key").fetchall()
     fingerprints = row_fingerprints(con, key, f"SELECT * EXCLUDE (__selection_key) FROM {SAMPLE_TABLE}")
     selected = {p.decision_point: SelectedPoint(p.decision_point) for p in plan.points}

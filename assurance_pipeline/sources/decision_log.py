@@ -35,6 +35,25 @@ def quote_ident(name: str) -> str:
     return exp.to_identifier(name, quoted=True).sql(dialect="duckdb")
 
 
+def redact_uri(uri: str) -> str:
+    """`scheme://user:secret@host/...` as `scheme://user:***@host/...`: a source's password is never shown or stored."""
+    parsed = urlparse(uri)
+    if parsed.password is None:
+        return uri
+    netloc = f"{parsed.username or ''}:***@{parsed.netloc.rpartition('@')[2]}"
+    return parsed._replace(netloc=netloc).geturl()
+
+
+def has_password(uri: str) -> bool:
+    return urlparse(uri).password is not None
+
+
+def _refuse_special(path: Path, shown: str) -> None:
+    """A FIFO, socket or device would block or never end a scan: only regular files and folders are read."""
+    if not (path.is_file() or path.is_dir()):
+        raise AssuranceError(f"source {shown}: {path} is not a regular file or folder")
+
+
 @dataclass(frozen=True)
 class DecisionLog:
     """A source URI: a Parquet file or folder, a CSV file, or a DuckDB table (`duckdb:///path.db?table=t`)."""
@@ -47,14 +66,14 @@ class DecisionLog:
         try:
             described = con.sql(f"DESCRIBE SELECT * FROM {relation}").fetchall()
         except duckdb.Error as err:
-            raise engine_error(err, f"source {self.uri}: cannot be read") from None
+            raise engine_error(err, f"source {self.shown}: cannot be read") from None
         columns = [row[0] for row in described]
         missing = [c for c in REQUIRED_LOG_COLUMNS if c not in columns]
         if missing:
-            raise AssuranceError(f"source {self.uri}: missing required column(s) {', '.join(missing)} (see CONTRACT section 1)")
+            raise AssuranceError(f"source {self.shown}: missing required column(s) {', '.join(missing)} (see CONTRACT section 1)")
         decided_at_type = next(row[1] for row in described if row[0] == "decided_at")
         if not decided_at_type.startswith(("TIMESTAMP", "DATE")):
-            raise AssuranceError(f"source {self.uri}: column decided_at is {decided_at_type}, not a timestamp")
+            raise AssuranceError(f"source {self.shown}: column decided_at is {decided_at_type}, not a timestamp")
         con.execute(f"CREATE OR REPLACE TEMP VIEW {VIEW} AS {self._normalizing_select(relation, columns)}")
         return columns
 
@@ -63,35 +82,43 @@ class DecisionLog:
         if parsed.scheme == "duckdb":
             return self._attach_duckdb(con, parsed)
         if parsed.scheme in ("postgresql", "postgres"):
-            raise AssuranceError(f"source {self.uri}: PostgreSQL sources are not supported yet; export to Parquet or use a DuckDB table")
+            raise AssuranceError(f"source {self.shown}: PostgreSQL sources are not supported yet; export to Parquet or use a DuckDB table")
         if parsed.scheme not in ("", "file"):
-            raise AssuranceError(f"source {self.uri}: unknown scheme '{parsed.scheme}' (use a path, duckdb:///path.db?table=t)")
+            raise AssuranceError(f"source {self.shown}: unknown scheme '{parsed.scheme}' (use a path, duckdb:///path.db?table=t)")
         path = Path(parsed.path if parsed.scheme == "file" else self.uri)
         if path.is_dir():
             files = sorted(path.rglob("*.parquet"))
             if not files:
-                raise SourceError(f"source {self.uri}: folder has no .parquet files")
+                raise SourceError(f"source {self.shown}: folder has no .parquet files")
             return f"read_parquet({quote_literal(str(path / '**' / '*.parquet'))}, union_by_name = true)"
         if not path.exists():
-            raise SourceError(f"source {self.uri}: no such file or folder")
+            raise SourceError(f"source {self.shown}: no such file or folder")
+        _refuse_special(path, self.shown)
         if path.suffix.lower() == ".parquet":
             return f"read_parquet({quote_literal(str(path))})"
         if path.suffix.lower() == ".csv":
             return f"read_csv({quote_literal(str(path))}, header = true, auto_detect = true)"
-        raise AssuranceError(f"source {self.uri}: unsupported file type '{path.suffix}' (use .parquet, .csv or a folder of Parquet files)")
+        raise AssuranceError(f"source {self.shown}: unsupported file type '{path.suffix}' (use .parquet, .csv or a folder of Parquet files)")
 
     def _attach_duckdb(self, con: duckdb.DuckDBPyConnection, parsed) -> str:
         table = parse_qs(parsed.query).get("table", [None])[0]
         path = Path(parsed.path)
         if not table:
-            raise AssuranceError(f"source {self.uri}: name the table, e.g. duckdb:///{path}?table=decisions")
-        if not path.is_file():
-            raise SourceError(f"source {self.uri}: no such DuckDB file {path}")
+            raise AssuranceError(f"source {self.shown}: name the table, e.g. duckdb:///{path}?table=decisions")
+        if not path.exists():
+            raise SourceError(f"source {self.shown}: no such DuckDB file {path}")
+        _refuse_special(path, self.shown)
         try:
-            con.execute(f"ATTACH {quote_literal(str(path))} AS source_db (READ_ONLY)")
+            # Every step of a cycle attaches the source on the one workspace connection: attach it once.
+            con.execute(f"ATTACH IF NOT EXISTS {quote_literal(str(path))} AS source_db (READ_ONLY)")
         except duckdb.Error as err:
-            raise engine_error(err, f"source {self.uri}: cannot be opened") from None
+            raise engine_error(err, f"source {self.shown}: cannot be opened") from None
         return f"source_db.main.{quote_ident(table)}"
+
+    @property
+    def shown(self) -> str:
+        """The URI as it may be shown or recorded: a password in it is masked."""
+        return redact_uri(self.uri)
 
     @staticmethod
     def _normalizing_select(relation: str, columns: list[str]) -> str:

@@ -46,9 +46,13 @@ def _parse_instant(text: str | None, flag: str, end_of_day: bool) -> datetime | 
             day = date.fromisoformat(text)
             return datetime(day.year, day.month, day.day, tzinfo=UTC) + (timedelta(days=1) if end_of_day else timedelta())
         instant = datetime.fromisoformat(text)
+        instant = instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+        instant.astimezone(UTC)  # an instant beyond year 9999 in UTC overflows here, not later
     except ValueError:
         raise AssuranceError(f"{flag} {text!r}: not a date (use YYYY-MM-DD or an ISO-8601 timestamp)") from None
-    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+    except OverflowError:  # the day after 9999-12-31 is not a date
+        raise AssuranceError(f"{flag} {text!r}: out of range (the last day a window can include is 9999-12-30)") from None
+    return instant
 
 
 def _iso(instant: datetime | None) -> str | None:

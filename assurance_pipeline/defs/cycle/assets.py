@@ -88,7 +88,7 @@ def sampling_plan(
     evidence: EvidenceStoreResource, workspace: TransientWorkspaceResource,
 ) -> dg.Output[dict]:
     """Population per decision point in the window (one aggregate scan) and each point's sample size by its tier."""
-    with user_errors(f"source {decision_log.uri}"):
+    with user_errors(f"source {decision_log.shown}"):
         con = workspace.connection
         decision_log.attach(con)
         window = Window.from_dict(confirmed_standard["window"])
@@ -115,14 +115,15 @@ def decision_sample(
     confirmed_standard: dict, sampling_plan: dict, decision_log: DecisionLogResource, workspace: TransientWorkspaceResource
 ) -> dg.Output[dict]:
     """Draw the sample into the transient workspace; what is kept is each decision's id and row fingerprint."""
-    with user_errors(f"source {decision_log.uri}"):
+    with user_errors(f"source {decision_log.shown}"):
         con = workspace.connection
         decision_log.attach(con)
         plan = SamplingPlan.from_dict(sampling_plan["plan"])
         key = fingerprint_key()
         if key_id(key) != plan.key_id:
             raise AssuranceError(f"the fingerprint key changed since the plan was made (key id {plan.key_id}); re-run the cycle")
-        selected = draw_sample(con, plan, Window.from_dict(confirmed_standard["window"]), key)
+        duplicates = PopulationProfile.from_dict(sampling_plan["population"]).has_duplicates()
+        selected = draw_sample(con, plan, Window.from_dict(confirmed_standard["window"]), key, duplicates)
     value = {point: {"decision_ids": s.decision_ids, "row_fingerprints": s.row_fingerprints} for point, s in selected.items()}
     return dg.Output(value, metadata={"sampled_decisions": sum(len(s["decision_ids"]) for s in value.values())})
 
@@ -148,7 +149,7 @@ def outcome_evidence(
 ) -> dg.Output[list]:
     """Outcome Evidence metrics by the SQL models in dbt_like_sql/: over the whole window as pushed-down aggregates
     (exact), or over the sample with a confidence interval at the tier's confidence where authored `over: sample`."""
-    with user_errors(f"source {decision_log.uri}"):
+    with user_errors(f"source {decision_log.shown}"):
         loaded = checked_standard(confirmed_standard)
         con = _sample_workspace(workspace)
         decision_log.attach(con)
@@ -169,7 +170,7 @@ def drift_tests(
     effect sizes only. A second-stage follow-up covers its first stage's window, whose drift is already tested."""
     if confirmed_standard["follow_up"]:
         return dg.Output([], metadata=md.drift_metadata([]))
-    with user_errors(f"source {decision_log.uri}"):
+    with user_errors(f"source {decision_log.shown}"):
         loaded, baseline = checked_standard(confirmed_standard), checked_baseline(confirmed_standard) or {"points": {}}
         con = workspace.connection
         decision_log.attach(con)

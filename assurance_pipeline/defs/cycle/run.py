@@ -1,5 +1,6 @@
 """Run one governed cycle in process through the same assets the UI materializes (for the CLI and tests)."""
 
+import fcntl
 import os
 from contextlib import nullcontext
 from pathlib import Path
@@ -59,17 +60,63 @@ def run_cycle(
 def _instance(instance: dg.DagsterInstance | None):
     if instance is not None:
         return nullcontext(instance)
-    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    home = os.environ.get("DAGSTER_HOME")
+    return shared_instance(Path(home)) if home else dg.DagsterInstance.ephemeral()
+
+
+INSTANCE_YAML = """\
+# Written by `assurance cycle`: Dagster's defaults (SQLite storage under this folder), without telemetry.
+telemetry:
+  enabled: false
+"""
+
+
+def shared_instance(home: Path) -> dg.DagsterInstance:
+    """The DAGSTER_HOME instance, its SQLite storage created under a file lock: cycles started together would
+    otherwise race to create and migrate the same databases. Once they exist, SQLite serializes the runs' writes."""
+    home.mkdir(parents=True, exist_ok=True)
+    with open(home / ".assurance-instance.lock", "a") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # released when the file is closed
+        config = home / "dagster.yaml"
+        if not config.exists():
+            config.write_text(INSTANCE_YAML, encoding="utf-8")
+        instance = dg.DagsterInstance.get()
+        instance.get_runs(limit=1)  # creates (or migrates) the run, event log and schedule storage now
+        instance.event_log_storage.get_asset_records()
+        instance.schedule_storage.all_instigator_state()
+    return instance
 
 
 def _step_error(outcome: dg.ExecuteInProcessResult) -> AssuranceError:
     for event in outcome.get_step_failure_events():
         error = event.step_failure_data.error
+        if _interrupted(error):
+            raise KeyboardInterrupt  # Ctrl-C while a step ran: Dagster ended the run; the CLI says it was interrupted
         metadata = event.step_failure_data.user_failure_data
         if metadata is not None and "exit_code" in metadata.metadata:
             err = AssuranceError(metadata.description or error.message.strip())
             err.exit_code = int(metadata.metadata["exit_code"].value)
             return err
         if error is not None:
-            return AssuranceError(f"step {event.step_key} failed: {error.message.strip().splitlines()[0]}")
+            return AssuranceError(f"step {event.step_key} failed: {_root_message(error)}")
+    for failure in outcome.filter_events(lambda event: event.is_run_failure):
+        if failure.job_failure_data and _interrupted(failure.job_failure_data.error):
+            raise KeyboardInterrupt
     return AssuranceError("the cycle did not record a decision (see the Dagster run log)")
+
+
+def _root_message(error) -> str:
+    """The first line of the innermost cause, without its exception class (Dagster wraps every step error)."""
+    while error.cause is not None:
+        error = error.cause
+    line = (error.message.strip().splitlines() or [""])[0]
+    line = line.split(f"{error.cls_name}: ", 1)[-1].strip()
+    return line if line and error.cls_name not in line else "an internal error (see the Dagster run log)"
+
+
+def _interrupted(error) -> bool:
+    while error is not None:
+        if error.cls_name == "DagsterExecutionInterruptedError":
+            return True
+        error = error.cause
+    return False
