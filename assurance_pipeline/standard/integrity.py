@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from assurance_pipeline.errors import AssuranceError
 from assurance_pipeline.evidence.ledger import Ledger, sha256_hex
-from assurance_pipeline.standard.loading import load_standard
+from assurance_pipeline.standard.loading import load_standard, read_yaml
 
 AUTHORIZATION_FILE = "authorization.yaml"
 _COVERED = ("standard.yaml", "decision_points", "baseline")
@@ -69,8 +69,12 @@ def read_authorization(root: Path) -> Authorization | None:
     if not path.is_file():
         return None
     try:
-        return Authorization.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (yaml.YAMLError, ValidationError, OSError) as err:
+        data = read_yaml(path, root)  # the standard's own strict reader: a duplicate key or an alias is refused here too
+    except AssuranceError as err:
+        raise AssuranceError(f"{err}: not a valid authorization") from None
+    try:
+        return Authorization.model_validate(data)
+    except ValidationError as err:
         raise AssuranceError(f"{path}: not a valid authorization ({str(err).splitlines()[0]})") from None
 
 

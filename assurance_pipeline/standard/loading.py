@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,11 +11,15 @@ from pydantic import BaseModel, ValidationError
 
 from assurance_pipeline.errors import AssuranceError
 from assurance_pipeline.standard.expressions import ExpressionError, compile_expression, mean_argument
+from assurance_pipeline.standard.limits import (
+    LimitError, check_header_size, check_inside, check_point_size, parse_yaml, point_files, read_text_bounded,
+)
 from assurance_pipeline.standard.models import DecisionPoint, Standard, StandardHeader
 from assurance_pipeline.standard.typecheck import TypeChecker
 
 STANDARD_FILE = "standard.yaml"
 POINTS_DIR = "decision_points"
+COVERED_FOLDERS = ("baseline",)  # read by other parts of the cycle, hashed by the authorization
 
 
 def load_standard(root: Path | str) -> Standard:
@@ -22,12 +27,12 @@ def load_standard(root: Path | str) -> Standard:
     root = Path(root)
     if not (root / STANDARD_FILE).is_file():
         raise AssuranceError(f"{root}: not a standard folder (no {STANDARD_FILE})")
-    header = _load_model(root / STANDARD_FILE, StandardHeader)
+    header = _load_model(root / STANDARD_FILE, StandardHeader, root, check_header_size)
     points: dict[str, DecisionPoint] = {}
     checker = TypeChecker()
     try:
-        for path in sorted([*(root / POINTS_DIR).glob("*.yaml"), *(root / POINTS_DIR).glob("*.yml")]):
-            point = _load_model(path, DecisionPoint)
+        for path in _point_paths(root):
+            point = _load_model(path, DecisionPoint, root, check_point_size)
             if point.id in points:
                 raise AssuranceError(f"{_rel(path)}: id: decision point '{point.id}' is defined twice")
             check_point_expressions(point, _rel(path), checker)
@@ -36,7 +41,30 @@ def load_standard(root: Path | str) -> Standard:
         checker.close()
     if not points:
         raise AssuranceError(f"{root / POINTS_DIR}: no decision point files (*.yaml)")
+    _check_covered_files_inside(root)
     return Standard(header=header, decision_points=points)
+
+
+def _point_paths(root: Path) -> list[Path]:
+    folder = root / POINTS_DIR
+    if not folder.is_dir():
+        return []
+    try:
+        check_inside(folder, root)
+        return point_files(folder)
+    except LimitError as err:
+        raise AssuranceError(_limit_message(err, folder)) from None
+
+
+def _check_covered_files_inside(root: Path) -> None:
+    """Every other file the authorization hashes stays inside the standard too (no symlink out)."""
+    for name in COVERED_FOLDERS:
+        folder = root / name
+        for path in [folder, *sorted(folder.rglob("*"))] if folder.exists() else []:
+            try:
+                check_inside(path, root)
+            except LimitError as err:
+                raise AssuranceError(_limit_message(err, path)) from None
 
 
 def check_point_expressions(point: DecisionPoint, where: str, checker: TypeChecker) -> None:
@@ -60,18 +88,26 @@ def _compile(text: str, columns: dict[str, str], kind: str, where: str, checker:
         raise AssuranceError(f"{where}: {err}") from None
 
 
-def _load_model(path: Path, model: type[BaseModel]) -> Any:
-    data = read_yaml(path)
+def _load_model(path: Path, model: type[BaseModel], root: Path, check_size: Callable[[dict], None]) -> Any:
+    data = read_yaml(path, root)
     try:
+        check_size(data)
+        return model.model_validate(data)
+    except LimitError as err:
+        raise AssuranceError(_limit_message(err, path)) from None
         return model.model_validate(data)
     except ValidationError as err:
         raise AssuranceError(f"{_rel(path)}: {describe_validation_error(err)}") from None
 
 
-def read_yaml(path: Path) -> dict:
-    """One YAML mapping, or an error naming the file and the line."""
+def read_yaml(path: Path, root: Path | None = None) -> dict:
+    """One YAML mapping within the limits of a standard (and inside `root` when given), or an error naming the file and the line."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if root is not None:
+            check_inside(path, root)
+        data = parse_yaml(read_text_bounded(path))
+    except LimitError as err:
+        raise AssuranceError(_limit_message(err, path)) from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -84,6 +120,11 @@ def read_yaml(path: Path) -> dict:
     if not isinstance(data, dict):
         raise AssuranceError(f"{_rel(path)}: must be a YAML mapping of fields, got {type(data).__name__}")
     return data
+
+
+def _limit_message(err: LimitError, path: Path) -> str:
+    line = f" line {err.line}:" if err.line else ""
+    return f"{_rel(err.path or path)}:{line} {err}"
 
 
 def describe_validation_error(err: ValidationError) -> str:
