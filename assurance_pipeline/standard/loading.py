@@ -64,7 +64,7 @@ def _check_covered_files_inside(root: Path) -> None:
             try:
                 check_inside(path, root)
             except LimitError as err:
-                raise AssuranceError(_limit_message(err, path)) from None
+                raise AssuranceError(f"{root.name}/{path.relative_to(root).as_posix()}: {err}") from None
 
 
 def check_point_expressions(point: DecisionPoint, where: str, checker: TypeChecker) -> None:
