@@ -139,8 +139,12 @@ def read_baseline(standard_dir: Path) -> dict | None:
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as err:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise AssuranceError(f"{path}: not a readable baseline ({err})") from None
+    except RecursionError:  # json nests by recursion; a baseline is a few levels deep
+        raise AssuranceError(f"{path}: not a readable baseline (nested too deeply)") from None
+    if not isinstance(data, dict):
+        raise AssuranceError(f"{path}: not a readable baseline (a JSON object was expected, got {type(data).__name__})")
     if data.get("format_version") != FORMAT_VERSION:
         raise AssuranceError(f"{path}: baseline format_version {data.get('format_version')!r}, expected {FORMAT_VERSION} "
                              "(recorded by an earlier version): record it again with `assurance baseline` and re-authorize")

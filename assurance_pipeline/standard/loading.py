@@ -136,7 +136,8 @@ def describe_validation_error(err: ValidationError) -> str:
     if first["type"] == "extra_forbidden":
         message = "unknown field"
     elif first["type"] == "literal_error":
-        message = f"{message}, got {first.get('input')!r}"
+        got = repr(first.get("input"))
+        message = f"{message}, got {got if len(got) <= 80 else got[:77] + '...'}"
     more = f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})" if len(problems) > 1 else ""
     return f"{loc}: {message}{more}" if loc else f"{message}{more}"
 
