@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         return args.handler(args)
     except AssuranceError as err:
-        print(f"assurance: error: {err}", file=sys.stderr)
+        print("assurance: error: " + " ".join(str(err).splitlines()), file=sys.stderr)  # one line, whatever the message
         return err.exit_code
     except LedgerError as err:
         print(f"assurance: error: evidence store: {err}", file=sys.stderr)

@@ -102,12 +102,17 @@ def _load_model(path: Path, model: type[BaseModel], root: Path, check_size: Call
 
 def read_yaml(path: Path, root: Path | None = None) -> dict:
     """One YAML mapping within the limits of a standard (and inside `root` when given), or an error naming the file and the line."""
+    text = ""
     try:
         if root is not None:
             check_inside(path, root)
-        data = parse_yaml(read_text_bounded(path))
+        text = read_text_bounded(path)
+        data = parse_yaml(text)
     except LimitError as err:
         raise AssuranceError(_limit_message(err, path)) from None
+    except yaml.reader.ReaderError as err:  # a control character: reported by position, not line
+        line = text[: err.position].count("\n") + 1
+        raise AssuranceError(f"{_rel(path)}: line {line}: character #x{err.character:04x} is not allowed in YAML") from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -50,7 +50,8 @@ def write_standard(root: Path, point_text: str) -> None:
     (root / POINT_FILE).write_text(point_text, encoding="utf-8")
 
 
-_YAML_PIECES = st.sampled_from(list("abcxyz019 :-,{}[]&*!|>'\"#?%@`\n\t.") + ["\n  ", ": ", "- ", "<<: ", "&a ", "*a", "!!python/object "])
+_YAML_PIECES = st.sampled_from(list("abcxyz019 :-,{}[]&*!|>'\"#?%@`\n\t.\x00\x01\x85\u2028\ufeff") +
+                               ["\n  ", ": ", "- ", "<<: ", "&a ", "*a", "!!python/object ", "!!binary ", "2026-13-45", "9" * 5000])
 _SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=20))
 _JUNK = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
                      max_leaves=20)

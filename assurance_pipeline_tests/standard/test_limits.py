@@ -312,3 +312,9 @@ def test_a_baseline_file_outside_the_standard_is_refused(standard: Path, tmp_pat
 def test_a_named_pipe_is_refused_not_waited_on(standard: Path) -> None:
     os.mkfifo(standard / "decision_points" / "pipe.yaml")
     assert refusal(standard) == "standard/decision_points/pipe.yaml: not a regular file"
+
+
+def test_a_control_character_is_refused_with_its_line(standard: Path) -> None:
+    path = standard / PR
+    path.write_text(path.read_text(encoding="utf-8").replace("owner: Controller", "owner: Control\x00ler"), encoding="utf-8")
+    assert refusal(standard) == f"standard/{PR}: line 9: character #x0000 is not allowed in YAML"
