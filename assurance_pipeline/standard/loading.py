@@ -95,7 +95,6 @@ def _load_model(path: Path, model: type[BaseModel], root: Path, check_size: Call
         return model.model_validate(data)
     except LimitError as err:
         raise AssuranceError(_limit_message(err, path)) from None
-        return model.model_validate(data)
     except ValidationError as err:
         raise AssuranceError(f"{_rel(path)}: {describe_validation_error(err)}") from None
 
@@ -136,7 +135,7 @@ def describe_validation_error(err: ValidationError) -> str:
     """The first problem as `field.path: message`, plus how many more there are."""
     problems = err.errors()
     first = problems[0]
-    loc = ".".join(str(part) for part in first["loc"])
+    loc = ".".join(str(part) if str(part).isprintable() else repr(part) for part in first["loc"])  # a key may hold a newline
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         message = "unknown field"

@@ -187,7 +187,7 @@ class DecisionPoint(_Strict):
             if name in LOG_COLUMNS:
                 raise ValueError(f"contract: column '{name}' is a standard log column and cannot be redefined")
             if not name.replace("_", "a").isalnum() or not name[0].isalpha():
-                raise ValueError(f"contract: column '{name}' must be a plain name (letters, digits, _)")
+                raise ValueError(f"contract: column {name!r} must be a plain name (letters, digits, _)")
             other = first_spelling.setdefault(name.lower(), name)
             if other != name:
                 whose = "the standard log column" if other in LOG_COLUMNS else "column"
