@@ -13,7 +13,7 @@ from typing import Literal
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError, TokenError
-from sqlglot.tokens import TokenType
+from sqlglot.tokens import Token, TokenType
 
 from assurance_pipeline.standard.limits import MAX_EXPRESSION_CHARS, MAX_EXPRESSION_NESTING, MAX_EXPRESSION_NODES
 
@@ -33,6 +33,7 @@ AGGREGATE_FUNCTIONS: dict[type[exp.Expression], str] = {
     exp.Avg: "avg", exp.Sum: "sum", exp.Count: "count", exp.Min: "min", exp.Max: "max",
 }
 _AGGREGATE_PARTS = (exp.Star, exp.Filter, exp.Where)
+_DUCKDB = sqlglot.Dialect.get_or_raise("duckdb")
 _OPENING = {TokenType.L_PAREN, TokenType.L_BRACKET, TokenType.L_BRACE, TokenType.CASE}
 _CLOSING = {TokenType.R_PAREN, TokenType.R_BRACKET, TokenType.R_BRACE, TokenType.END}
 DATE_DIFF_UNITS = ("year", "quarter", "month", "week", "day", "hour", "minute", "second", "millisecond", "microsecond")
@@ -73,8 +74,9 @@ def referenced_columns(text: str) -> set[str]:
 
 def _parse_single(text: str) -> exp.Expression:
     try:
-        _check_size(text)
-        statements = [s for s in sqlglot.parse(text, dialect="duckdb") if s is not None]
+        tokens = _DUCKDB.tokenize(text) if len(text) <= MAX_EXPRESSION_CHARS else []
+        _check_size(text, tokens)
+        statements = [s for s in _DUCKDB.parser().parse(tokens, text) if s is not None]  # as sqlglot.parse, tokenized once
     except (ParseError, TokenError) as err:
         raise ExpressionError(f"not a valid SQL expression ({_first_line(err)})") from None
     except RecursionError:
@@ -87,12 +89,12 @@ def _parse_single(text: str) -> exp.Expression:
     return statements[0]
 
 
-def _check_size(text: str) -> None:
-    """Length and nesting, from the tokens, before the recursive-descent parser sees the text."""
+def _check_size(text: str, tokens: list[Token]) -> None:
+    """Length and nesting, from the tokens, before the recursive-descent parser sees them."""
     if len(text) > MAX_EXPRESSION_CHARS:
         raise ExpressionError(f"{len(text)} characters, at most {MAX_EXPRESSION_CHARS} are allowed")
     depth = deepest = nots = 0
-    for token in sqlglot.tokenize(text, read="duckdb"):
+    for token in tokens:
         depth += (token.token_type in _OPENING) - (token.token_type in _CLOSING)
         nots = nots + 1 if token.token_type == TokenType.NOT else 0
         deepest = max(deepest, depth + nots)
