@@ -87,7 +87,7 @@ CRAFTED: dict[str, Callable[[], str]] = {
     "just over 1 MiB": lambda: hostile.dump(hostile.POINT) + "#" * limits.MAX_FILE_BYTES + "\n",
     "30,000-deep flow nesting": lambda: "id: " + "[" * 30_000 + "]" * 30_000 + "\n",
     "3,000 conditions": lambda: _point(conditions=[{**hostile.POINT["conditions"][0], "id": f"C-{i}"} for i in range(3_000)]),
-    "3,000 nested parentheses in a condition": lambda: _point(conditions=[{**hostile.POINT["conditions"][0], "when": "(" * 900 + "amount > 1" + ")" * 900}]),
+    "900 nested parentheses in a condition": lambda: _point(conditions=[{**hostile.POINT["conditions"][0], "when": "(" * 900 + "amount > 1" + ")" * 900}]),
     "largest accepted point (every limit at its maximum)": _largest_accepted,
 }
 
