@@ -37,6 +37,7 @@ bench: $(STAMP) $(BENCH)/.installed
 	$(BIN)/python benchmarks/false_alarms.py
 	$(BIN)/python benchmarks/trend_run_length.py
 	$(BIN)/python benchmarks/decision_drift.py
+	$(BIN)/python benchmarks/hostile_standards.py
 	$(BENCH)/bin/python benchmarks/drift_power.py
 
 clean:

@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
             if received or isinstance(err, KeyboardInterrupt):
                 return _interrupted(received[0] if received else signal.SIGINT)
             if isinstance(err, AssuranceError):
-                print(f"assurance: error: {err}", file=sys.stderr)
+                print("assurance: error: " + " ".join(str(err).splitlines()), file=sys.stderr)  # one line, whatever the message
                 return err.exit_code
             raise
 

@@ -112,6 +112,17 @@ def _python_condition(standard: Path, demo: DemoPaths, tmp: Path) -> str:
     return str(demo.log_path)
 
 
+def _second_require(standard: Path, demo: DemoPaths, tmp: Path) -> str:
+    _edit(standard, PR, '    require: "legal_signoff_by IS NOT NULL"\n', '    require: "legal_signoff_by IS NOT NULL"\n    require: "TRUE"\n')
+    return str(demo.log_path)
+
+
+def _alias_in_isin(standard: Path, demo: DemoPaths, tmp: Path) -> str:
+    _edit(standard, PR, "isin: [EUR, USD, GBP]", "isin: &money [EUR, USD, GBP]")
+    _edit(standard, PR, "isin: [release, keep_hold, escalate]", "isin: [*money, *money]")
+    return str(demo.log_path)
+
+
 def _missing_source(standard: Path, demo: DemoPaths, tmp: Path) -> str:
     return str(tmp / "no-such-log.parquet")
 
@@ -163,6 +174,8 @@ CYCLE_CASES = [
     ("unknown tier", _unknown_tier, [], 2, ["standard/decision_points/payment_release.yaml", "risk_tier", "'extreme'"]),
     ("bad condition", _bad_condition, [], 2, ["payment_release.yaml", "condition PR-1", "unknown column 'amout'", "did you mean 'amount'"]),
     ("python in a condition", _python_condition, [], 2, ["payment_release.yaml", "condition PR-1: require", "not allowed"]),
+    ("duplicate key", _second_require, [], 2, ["payment_release.yaml: line 30: duplicate key 'require' (first at line 29)"]),
+    ("anchor and alias", _alias_in_isin, [], 2, ["payment_release.yaml: line 15: anchor '&money' is not allowed"]),
     ("missing source file", _missing_source, [], 3, ["no-such-log.parquet", "no such file"]),
     ("folder without parquet", _empty_dir, [], 3, ["log-folder", "no .parquet files"]),
     ("corrupt parquet", _corrupt_parquet, [], 3, ["corrupt.parquet", "cannot be read"]),
@@ -349,14 +362,20 @@ def test_evidence_path_that_is_a_file_exits_3(capsys, tmp_path: Path) -> None:
     assert_one_error_line(out, err, "not a folder")
 
 
+@pytest.mark.parametrize(
+    ("setup", "fragments"),
+    [(_bad_condition, ["condition PR-1", "unknown column 'amout'"]), (_second_require, ["line 30: duplicate key 'require'"]),
+     (_alias_in_isin, ["line 15: anchor '&money' is not allowed"])],
+    ids=["bad condition", "duplicate key", "anchor and alias"],
+)
 def test_authorize_an_invalid_standard_exits_2_and_appends_nothing(
-    capsys, demo: DemoPaths, standard: Path, evidence: Path, tmp_path: Path
+    capsys, demo: DemoPaths, standard: Path, evidence: Path, tmp_path: Path, setup, fragments: list[str]
 ) -> None:
-    _bad_condition(standard, demo, tmp_path)
+    setup(standard, demo, tmp_path)
     before = snapshot(evidence)
     code, out, err = run(capsys, "authorize", "--standard", standard, "--by", "CFO office", "--evidence", evidence)
     assert code == 2
-    assert_one_error_line(out, err, "condition PR-1", "unknown column 'amout'")
+    assert_one_error_line(out, err, *fragments)
     assert snapshot(evidence) == before
     assert not (standard / "authorization.yaml").exists()
     assert out == ""

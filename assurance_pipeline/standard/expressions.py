@@ -13,6 +13,9 @@ from typing import Literal
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError, TokenError
+from sqlglot.tokens import Token, TokenType
+
+from assurance_pipeline.standard.limits import MAX_EXPRESSION_CHARS, MAX_EXPRESSION_NESTING, MAX_EXPRESSION_NODES
 
 Kind = Literal["predicate", "metric"]
 
@@ -30,6 +33,9 @@ AGGREGATE_FUNCTIONS: dict[type[exp.Expression], str] = {
     exp.Avg: "avg", exp.Sum: "sum", exp.Count: "count", exp.Min: "min", exp.Max: "max",
 }
 _AGGREGATE_PARTS = (exp.Star, exp.Filter, exp.Where)
+_DUCKDB = sqlglot.Dialect.get_or_raise("duckdb")
+_OPENING = {TokenType.L_PAREN, TokenType.L_BRACKET, TokenType.L_BRACE, TokenType.CASE}
+_CLOSING = {TokenType.R_PAREN, TokenType.R_BRACKET, TokenType.R_BRACE, TokenType.END}
 DATE_DIFF_UNITS = ("year", "quarter", "month", "week", "day", "hour", "minute", "second", "millisecond", "microsecond")
 
 
@@ -44,7 +50,10 @@ def compile_expression(text: str, columns: dict[str, str] | set[str], kind: Kind
     _check_columns(tree, set(columns))
     if kind == "metric":
         _check_metric_shape(tree)
-    return tree.sql(dialect="duckdb", identify=True)
+    try:
+        return tree.sql(dialect="duckdb", identify=True)
+    except RecursionError:  # the limits keep trees shallow; this keeps a traceback out if one slips through
+        raise ExpressionError("nested too deeply to be read") from None
 
 
 def mean_argument(text: str, columns: dict[str, str] | set[str]) -> str | None:
@@ -65,12 +74,32 @@ def referenced_columns(text: str) -> set[str]:
 
 def _parse_single(text: str) -> exp.Expression:
     try:
-        statements = [s for s in sqlglot.parse(text, dialect="duckdb") if s is not None]
+        tokens = _DUCKDB.tokenize(text) if len(text) <= MAX_EXPRESSION_CHARS else []
+        _check_size(text, tokens)
+        statements = [s for s in _DUCKDB.parser().parse(tokens, text) if s is not None]  # as sqlglot.parse, tokenized once
     except (ParseError, TokenError) as err:
         raise ExpressionError(f"not a valid SQL expression ({_first_line(err)})") from None
+    except RecursionError:
+        raise ExpressionError("nested too deeply to be read") from None
     if len(statements) != 1:
         raise ExpressionError(f"must be one expression, found {len(statements)} statements")
+    nodes = sum(1 for _ in statements[0].walk())  # breadth-first: no recursion
+    if nodes > MAX_EXPRESSION_NODES:
+        raise ExpressionError(f"{nodes} syntax nodes, at most {MAX_EXPRESSION_NODES} are allowed")
     return statements[0]
+
+
+def _check_size(text: str, tokens: list[Token]) -> None:
+    """Length and nesting, from the tokens, before the recursive-descent parser sees them."""
+    if len(text) > MAX_EXPRESSION_CHARS:
+        raise ExpressionError(f"{len(text)} characters, at most {MAX_EXPRESSION_CHARS} are allowed")
+    depth = deepest = nots = 0
+    for token in tokens:
+        depth += (token.token_type in _OPENING) - (token.token_type in _CLOSING)
+        nots = nots + 1 if token.token_type == TokenType.NOT else 0
+        deepest = max(deepest, depth + nots)
+    if deepest > MAX_EXPRESSION_NESTING:
+        raise ExpressionError(f"nested {deepest} levels deep (parentheses, CASE, NOT), at most {MAX_EXPRESSION_NESTING} are allowed")
 
 
 def _check_nodes(tree: exp.Expression, kind: Kind) -> None:

@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from assurance_pipeline.errors import AssuranceError
 from assurance_pipeline.evidence.ledger import Ledger, sha256_hex
-from assurance_pipeline.standard.loading import load_standard, standard_files
+from assurance_pipeline.standard.limits import LimitError, check_inside
+from assurance_pipeline.standard.loading import load_standard, read_yaml, standard_files
 
 AUTHORIZATION_FILE = "authorization.yaml"
 
@@ -62,8 +63,17 @@ def read_authorization(root: Path) -> Authorization | None:
     if not path.is_file():
         return None
     try:
-        return Authorization.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (yaml.YAMLError, ValidationError, OSError) as err:
+        check_inside(path, root)
+        data = read_yaml(path, path.read_bytes())  # the standard's own strict reader: a duplicate key or an alias is refused here too
+    except LimitError as err:
+        raise AssuranceError(f"{path}: {err}: not a valid authorization") from None
+    except OSError as err:
+        raise AssuranceError(f"{path}: cannot be read ({err.strerror or err}): not a valid authorization") from None
+    except AssuranceError as err:
+        raise AssuranceError(f"{err}: not a valid authorization") from None
+    try:
+        return Authorization.model_validate(data)
+    except ValidationError as err:
         raise AssuranceError(f"{path}: not a valid authorization ({str(err).splitlines()[0]})") from None
 
 
@@ -98,8 +108,11 @@ def authorize(root: Path, by: str, note: str, ledger: Ledger) -> Authorization:
     """Sign off the standard as it is now: refuse an invalid one, record it in the ledger, then write the file."""
     if not by.strip():
         raise AssuranceError("--by: the name of the person authorizing must not be empty")
+    from assurance_pipeline.drift.baseline import read_baseline  # drift builds on the standard, not the reverse
+
     files = standard_files(root)  # read once: the bytes signed off are the bytes checked
     standard = load_standard(root, files)
+    read_baseline(root, files)  # a baseline a cycle could not use is refused here, not signed off
     hashes = file_hashes(files)
     auth = Authorization(
         standard=standard.header.name,

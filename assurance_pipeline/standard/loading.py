@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +11,9 @@ from pydantic import BaseModel, ValidationError
 
 from assurance_pipeline.errors import AssuranceError
 from assurance_pipeline.standard.expressions import ExpressionError, compile_expression, mean_argument
+from assurance_pipeline.standard.limits import (
+    MAX_FILE_BYTES, LimitError, check_header_size, check_inside, check_point_size, parse_yaml, point_files,
+)
 from assurance_pipeline.standard.models import DecisionPoint, Standard, StandardHeader
 from assurance_pipeline.standard.typecheck import TypeChecker
 
@@ -22,14 +25,17 @@ COVERED = (STANDARD_FILE, POINTS_DIR, BASELINE_DIR)  # what an authorization sig
 
 def standard_files(root: Path | str) -> dict[str, bytes]:
     """Every file an authorization covers, read once, keyed by its path relative to the standard: a cycle hashes
-    these bytes and parses these bytes, so what was checked is what is used."""
+    these bytes and parses these bytes, so what was checked is what is used. Nothing outside the folder is read."""
     root, files = Path(root), {}
     for name in COVERED:
         target = root / name
         paths = [target] if target.is_file() else sorted(p for p in target.rglob("*") if p.is_file())
         for path in paths:
             try:
+                check_inside(path, root)
                 files[path.relative_to(root).as_posix()] = path.read_bytes()
+            except LimitError as err:
+                raise AssuranceError(_limit_message(err, path)) from None
             except OSError as err:
                 raise AssuranceError(f"{_rel(path)}: cannot be read ({err.strerror or err})") from None
     return files
@@ -41,14 +47,15 @@ def load_standard(root: Path | str, files: Mapping[str, bytes] | None = None) ->
     files = standard_files(root) if files is None else files
     if STANDARD_FILE not in files:
         raise AssuranceError(f"{root}: not a standard folder (no {STANDARD_FILE})")
-    header = _load_model(root / STANDARD_FILE, files[STANDARD_FILE], StandardHeader)
+    header = _load_model(root / STANDARD_FILE, files[STANDARD_FILE], StandardHeader, check_header_size)
     points: dict[str, DecisionPoint] = {}
     checker = TypeChecker()
-    names = sorted(n for n in files if n.count("/") == 1 and n.startswith(POINTS_DIR + "/") and n.endswith((".yaml", ".yml")))
     try:
-        for name in names:
-            path = root / name
-            point = _load_model(path, files[name], DecisionPoint)
+        for path in _point_paths(root):
+            raw = files.get(path.relative_to(root).as_posix())
+            if raw is None:
+                raise AssuranceError(f"{_rel(path)}: not a regular file, or it appeared while the standard was read")
+            point = _load_model(path, raw, DecisionPoint, check_point_size)
             if point.id in points:
                 raise AssuranceError(f"{_rel(path)}: id: decision point '{point.id}' is defined twice")
             check_point_expressions(point, _rel(path), checker)
@@ -58,6 +65,17 @@ def load_standard(root: Path | str, files: Mapping[str, bytes] | None = None) ->
     if not points:
         raise AssuranceError(f"{root / POINTS_DIR}: no decision point files (*.yaml)")
     return Standard(header=header, decision_points=points)
+
+
+def _point_paths(root: Path) -> list[Path]:
+    folder = root / POINTS_DIR
+    if not folder.is_dir():
+        return []
+    try:
+        check_inside(folder, root)
+        return point_files(folder)
+    except LimitError as err:
+        raise AssuranceError(_limit_message(err, folder)) from None
 
 
 def check_point_expressions(point: DecisionPoint, where: str, checker: TypeChecker) -> None:
@@ -81,18 +99,30 @@ def _compile(text: str, columns: dict[str, str], kind: str, where: str, checker:
         raise AssuranceError(f"{where}: {err}") from None
 
 
-def _load_model(path: Path, raw: bytes, model: type[BaseModel]) -> Any:
+def _load_model(path: Path, raw: bytes, model: type[BaseModel], check_size: Callable[[dict], None]) -> Any:
     data = read_yaml(path, raw)
     try:
+        check_size(data)
         return model.model_validate(data)
+    except LimitError as err:
+        raise AssuranceError(_limit_message(err, path)) from None
     except ValidationError as err:
         raise AssuranceError(f"{_rel(path)}: {describe_validation_error(err)}") from None
 
 
 def read_yaml(path: Path, raw: bytes) -> dict:
-    """One YAML mapping from the bytes of `path`, or an error naming the file and the line."""
+    """One YAML mapping from the bytes of `path`, within the limits of a standard, or an error naming the file and the line."""
+    text = ""
     try:
-        data = yaml.safe_load(raw.decode("utf-8"))
+        if len(raw) > MAX_FILE_BYTES:
+            raise LimitError(f"larger than {MAX_FILE_BYTES // 1024} KiB, the limit for a standard's file")
+        text = raw.decode("utf-8")
+        data = parse_yaml(text)
+    except LimitError as err:
+        raise AssuranceError(_limit_message(err, path)) from None
+    except yaml.reader.ReaderError as err:  # a control character: reported by position, not line
+        line = text[: err.position].count("\n") + 1
+        raise AssuranceError(f"{_rel(path)}: line {line}: character #x{err.character:04x} is not allowed in YAML") from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -107,16 +137,22 @@ def read_yaml(path: Path, raw: bytes) -> dict:
     return data
 
 
+def _limit_message(err: LimitError, path: Path) -> str:
+    line = f" line {err.line}:" if err.line else ""
+    return f"{_rel(err.path or path)}:{line} {err}"
+
+
 def describe_validation_error(err: ValidationError) -> str:
     """The first problem as `field.path: message`, plus how many more there are."""
     problems = err.errors()
     first = problems[0]
-    loc = ".".join(str(part) for part in first["loc"])
+    loc = ".".join(str(part) if str(part).isprintable() else repr(part) for part in first["loc"])  # a key may hold a newline
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         message = "unknown field"
     elif first["type"] == "literal_error":
-        message = f"{message}, got {first.get('input')!r}"
+        got = repr(first.get("input"))
+        message = f"{message}, got {got if len(got) <= 80 else got[:77] + '...'}"
     more = f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})" if len(problems) > 1 else ""
     return f"{loc}: {message}{more}" if loc else f"{message}{more}"
 

@@ -182,11 +182,16 @@ class DecisionPoint(_Strict):
 
     @model_validator(mode="after")
     def _names_are_consistent(self) -> DecisionPoint:
+        first_spelling = {name: name for name in LOG_COLUMNS}  # DuckDB, like SQL, does not tell names apart by case
         for name in self.contract:
             if name in LOG_COLUMNS:
                 raise ValueError(f"contract: column '{name}' is a standard log column and cannot be redefined")
             if not name.replace("_", "a").isalnum() or not name[0].isalpha():
-                raise ValueError(f"contract: column '{name}' must be a plain name (letters, digits, _)")
+                raise ValueError(f"contract: column {name!r} must be a plain name (letters, digits, _)")
+            other = first_spelling.setdefault(name.lower(), name)
+            if other != name:
+                whose = "the standard log column" if other in LOG_COLUMNS else "column"
+                raise ValueError(f"contract: column '{name}' differs only in case from {whose} '{other}'; column names ignore case")
         for field, ids in (("conditions", [c.id for c in self.conditions]), ("outcome_evidence", [o.id for o in self.outcome_evidence])):
             dupes = sorted({i for i in ids if ids.count(i) > 1})
             if dupes:

@@ -123,6 +123,16 @@ def test_a_baseline_of_an_earlier_format_is_refused_with_one_line_saying_to_reco
     assert "\n" not in message and f"format_version {FORMAT_VERSION - 1}" in message and "`assurance baseline`" in message
 
 
+@pytest.mark.parametrize(("text", "fragment"), [("[" * 100_000 + "]" * 100_000, "nested too deeply"), ("[1, 2]", "got list")],
+                         ids=["100,000-deep", "a list"])
+def test_a_hostile_baseline_is_refused_with_one_line(tmp_path, text, fragment):
+    (tmp_path / "baseline").mkdir()
+    (tmp_path / "baseline" / "baseline.json").write_text(text, encoding="utf-8")
+    with pytest.raises(AssuranceError) as refused:
+        read_baseline(tmp_path)
+    assert "\n" not in str(refused.value) and "not a readable baseline" in str(refused.value) and fragment in str(refused.value)
+
+
 def test_train_labels_are_spelled_as_sql_spells_them():
     frame = pd.DataFrame({"x": np.arange(400.0), "ok": ["true" if v < 200 else "false" for v in range(400)]})
     model = train(frame, {"x": POINT.contract["amount"]}, "ok")
