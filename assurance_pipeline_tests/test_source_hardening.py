@@ -19,6 +19,7 @@ import pytest
 
 from assurance_pipeline.cli import main
 from assurance_pipeline.defs.cycle.run import run_cycle
+from assurance_pipeline.errors import AssuranceError
 from assurance_pipeline.evidence.ledger import Ledger
 from assurance_pipeline.sampling.plans import attribute_sample_size
 from assurance_pipeline.sampling.reperform import reperform
@@ -195,11 +196,15 @@ def test_a_signal_during_a_cycle_exits_128_plus_it_in_one_line(store: Store, tmp
 
 
 def test_a_baseline_of_the_wrong_shape_is_one_line_naming_it(store: Store, capsys):
+    """`authorize` will not sign it off, and a cycle over it (the change unauthorized) stops with the same one line."""
     baseline = store.standard / "baseline" / "baseline.json"
     data = json.loads(baseline.read_text())
     baseline.write_text(json.dumps({**data, "points": list(data["points"])}))
-    authorize(store.standard, "Tess Tester", "a hand-edited baseline", Ledger(store.evidence))
+    message = (f"{baseline}: not a baseline (its 'points' must map each decision point to "
+               "its aggregates): record it again with `assurance baseline` and re-authorize")
+    ledger = (store.evidence / "ledger.jsonl").read_bytes()
+    with pytest.raises(AssuranceError) as refused:
+        authorize(store.standard, "Tess Tester", "a hand-edited baseline", Ledger(store.evidence))
+    assert str(refused.value) == message and (store.evidence / "ledger.jsonl").read_bytes() == ledger
     assert main(cycle_argv(store)) == 2
-    err = capsys.readouterr().err
-    assert err.splitlines() == [f"assurance: error: {baseline}: not a baseline (its 'points' must map each decision point to "
-                                "its aggregates): record it again with `assurance baseline` and re-authorize"]
+    assert capsys.readouterr().err.splitlines() == [f"assurance: error: {message}"]
