@@ -148,7 +148,9 @@ def read_baseline(standard_dir: Path, files: dict[str, bytes] | None = None) -> 
         raise AssuranceError(f"{path}: not a readable baseline ({err})") from None
     except RecursionError:  # json nests by recursion; a baseline is a few levels deep
         raise AssuranceError(f"{path}: not a readable baseline (nested too deeply)") from None
-    if not isinstance(data, dict) or not isinstance(data.get("points"), dict) or not all(isinstance(v, dict) for v in data["points"].values()):
+    if not isinstance(data, dict):
+        raise AssuranceError(f"{path}: not a readable baseline (a JSON object was expected, got {type(data).__name__})")
+    if not isinstance(data.get("points"), dict) or not all(isinstance(v, dict) for v in data["points"].values()):
         raise AssuranceError(f"{path}: not a baseline (its 'points' must map each decision point to its aggregates): "
                              "record it again with `assurance baseline` and re-authorize")
     if data.get("format_version") != FORMAT_VERSION:

@@ -29,15 +29,19 @@ def standard_files(root: Path | str) -> dict[str, bytes]:
     root, files = Path(root), {}
     for name in COVERED:
         target = root / name
-        paths = [target] if target.is_file() else sorted(p for p in target.rglob("*") if p.is_file())
+        if not target.exists():
+            continue
+        paths = [target] if target.is_file() else [target, *sorted(p for p in target.rglob("*") if p.is_file())]
         for path in paths:
+            shown = f"{root.name}/{path.relative_to(root).as_posix()}"
             try:
-                check_inside(path, root)
-                files[path.relative_to(root).as_posix()] = path.read_bytes()
+                check_inside(path, root)  # the folder first, then each file: no symlink out of the standard
+                if path.is_file():
+                    files[path.relative_to(root).as_posix()] = path.read_bytes()
             except LimitError as err:
-                raise AssuranceError(_limit_message(err, path)) from None
+                raise AssuranceError(f"{shown}: {err}") from None
             except OSError as err:
-                raise AssuranceError(f"{_rel(path)}: cannot be read ({err.strerror or err})") from None
+                raise AssuranceError(f"{shown}: cannot be read ({err.strerror or err})") from None
     return files
 
 
@@ -54,7 +58,7 @@ def load_standard(root: Path | str, files: Mapping[str, bytes] | None = None) ->
         for path in _point_paths(root):
             raw = files.get(path.relative_to(root).as_posix())
             if raw is None:
-                raise AssuranceError(f"{_rel(path)}: not a regular file, or it appeared while the standard was read")
+                raise AssuranceError(f"{_rel(path)}: not a regular file")
             point = _load_model(path, raw, DecisionPoint, check_point_size)
             if point.id in points:
                 raise AssuranceError(f"{_rel(path)}: id: decision point '{point.id}' is defined twice")

@@ -12,6 +12,7 @@ import yaml
 from assurance_pipeline.demo.generator import DemoPaths, write_demo
 from assurance_pipeline.errors import AssuranceError
 from assurance_pipeline.evidence.ledger import Ledger
+from assurance_pipeline.drift.baseline import FORMAT_VERSION
 from assurance_pipeline.standard.loading import standard_files
 from assurance_pipeline.standard.integrity import (
     AUTHORIZATION_FILE,
@@ -107,10 +108,12 @@ def test_removing_a_file_is_caught(authorized: Path, ledger: Ledger) -> None:
 def test_editing_the_baseline_is_caught(root: Path, ledger: Ledger) -> None:
     baseline = root / "baseline"
     baseline.mkdir()
-    (baseline / "baseline.json").write_text('{"points": {"refund_decision": {"population": 700}}}', encoding="utf-8")
+    (baseline / "baseline.json").write_text(f'{{"format_version": {FORMAT_VERSION}, "points": {{"refund_decision": {{"population": 700}}}}}}',
+                                            encoding="utf-8")
     authorize(root, "CFO office", "", ledger)
     assert check_integrity(root, ledger).intact is True
-    (baseline / "baseline.json").write_text('{"points": {"refund_decision": {"population": 701}}}', encoding="utf-8")
+    (baseline / "baseline.json").write_text(f'{{"format_version": {FORMAT_VERSION}, "points": {{"refund_decision": {{"population": 701}}}}}}',
+                                            encoding="utf-8")
     _not_intact_naming(check_integrity(root, ledger), "baseline/baseline.json was changed after authorization")
 
 
