@@ -14,8 +14,6 @@ from pydantic import PrivateAttr
 
 from assurance_pipeline.evidence.ledger import Ledger, sha256_hex
 from assurance_pipeline.sources.decision_log import DecisionLog, has_password
-from assurance_pipeline.standard.loading import load_standard
-from assurance_pipeline.standard.models import Standard
 from assurance_pipeline.workspace import transient_workspace
 
 DEMO_DIR = Path("data") / "demo"
@@ -29,9 +27,6 @@ class StandardResource(dg.ConfigurableResource):
     @property
     def path(self) -> Path:
         return Path(self.directory)
-
-    def load(self) -> Standard:
-        return load_standard(self.path)
 
 
 class DecisionLogResource(dg.ConfigurableResource):
