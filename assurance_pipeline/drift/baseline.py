@@ -32,7 +32,7 @@ from assurance_pipeline.sampling.population import profile_population
 from assurance_pipeline.sources.decision_log import quote_ident
 from assurance_pipeline.sources.window import Window
 from assurance_pipeline.standard.models import DecisionPoint, Standard
-from assurance_pipeline.validation.outcomes import metric_values
+from assurance_pipeline.validation.outcomes import MIN_DECISIONS_SHOWN, metric_values
 from assurance_pipeline.validation.point_rows import point_rows_sql
 
 BASELINE_FILE = Path("baseline") / "baseline.json"
@@ -69,8 +69,9 @@ def compute_baseline(con: duckdb.DuckDBPyConnection, standard: Standard, window:
 
 def _outcomes(con: duckdb.DuckDBPyConnection, point: DecisionPoint) -> dict[str, float | None]:
     """Each Outcome Evidence metric over the whole go-live window (the `sample` view here)."""
-    _, values = metric_values(con, point, "sample", point.outcome_evidence)
-    return dict(zip([oe.id for oe in point.outcome_evidence], values, strict=True))
+    _, values, counts = metric_values(con, point, "sample", point.outcome_evidence)
+    return {oe.id: value if count >= MIN_DECISIONS_SHOWN else None  # a value of a few decisions is theirs: not kept
+            for oe, value, count in zip(point.outcome_evidence, values, counts, strict=True)}
 
 
 def _profile_columns(con, point: DecisionPoint, present: set[str]) -> dict[str, dict]:

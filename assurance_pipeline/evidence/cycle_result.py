@@ -24,7 +24,7 @@ def cycle_result(cycle_id: str, window: dict, standard: dict, decision: str, poi
                  outcomes: list[dict] | None = None) -> dict:
     public = ("id", "decision_point", "kind", "severity", "summary", "statistic", "threshold")
     kept = ("decision_point", "outcome_id", "title", "over", "value", "expect_min", "expect_max", "sample_size", "conclusion",
-            "interval_low", "interval_high", "deciding_sample_size")
+            "interval_low", "interval_high", "deciding_sample_size", "withheld")
     return {
         "cycle_id": cycle_id,
         "window": window,

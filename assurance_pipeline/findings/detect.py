@@ -10,6 +10,7 @@ from assurance_pipeline.sampling.plans import HYPERGEOMETRIC, format_upper_limit
 from assurance_pipeline.sampling.population import PopulationProfile
 from assurance_pipeline.standard.integrity import IntegrityReport
 from assurance_pipeline.standard.models import SEVERITY_ORDER, Standard
+from assurance_pipeline.validation.outcomes import MIN_DECISIONS_SHOWN
 
 
 def integrity_findings(report: IntegrityReport) -> list[Finding]:
@@ -125,6 +126,9 @@ def outcome_findings(standard: Standard, outcomes: list[dict]) -> list[Finding]:
 
 
 def _outcome_value(oe: dict, beyond: float | None) -> str:
+    if oe.get("withheld"):
+        return (f"is beyond the bound over {oe['sample_size']} decisions (its value is withheld: fewer than "
+                f"{MIN_DECISIONS_SHOWN} decisions have one, and it would be theirs)")
     if beyond is None:
         return f"could not be computed over {oe['sample_size']} decisions"
     if oe["over"] == "window":

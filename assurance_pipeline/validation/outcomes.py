@@ -8,7 +8,7 @@ confidence interval at the tier's confidence (`outcome_bounds`).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import duckdb
 
@@ -20,6 +20,8 @@ from assurance_pipeline.validation.conformance import sample_columns
 from assurance_pipeline.validation.point_rows import point_rows_sql
 
 NOT_COMPUTED = "not_computed"
+# A metric resting on fewer decisions than this is concluded but never shown: one or two rows' aggregate is their value.
+MIN_DECISIONS_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -39,24 +41,34 @@ class OutcomeResult:
     interval_high: float | None = None
     values: int | None = None  # sampled decisions with a value (a metric avg(x) ignores NULL x)
     deciding_sample_size: int | None = None  # values that would decide an inconclusive metric
+    withheld: bool = False  # it rests on fewer than MIN_DECISIONS_SHOWN decisions: its value and interval are not kept
+
+    def without_values(self) -> OutcomeResult:
+        """The same conclusion with nothing that could disclose the few decisions it rests on."""
+        return replace(self, value=None, interval_low=None, interval_high=None, deciding_sample_size=None, withheld=True)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def metric_values(con: duckdb.DuckDBPyConnection, point: DecisionPoint, relation: str, metrics: list[OutcomeEvidence]) -> tuple[int, list]:
-    """(rows, value per metric): each metric as one aggregate over the point's rows of `relation`, in one query."""
+def metric_values(con: duckdb.DuckDBPyConnection, point: DecisionPoint, relation: str,
+                  metrics: list[OutcomeEvidence]) -> tuple[int, list, list[int]]:
+    """(rows, value per metric, rows each value rests on): each metric as one aggregate over the point's rows of
+    `relation`, in one query."""
     present = sample_columns(con, relation) & set(point.contract)
     missing, columns = set(point.contract) - present, point.columns()
     # A metric over a contract column the log lacks cannot be computed (NULL), not computed over NULLs.
-    compiled = [
-        {"column": f"__metric_{i}",
-         "sql": "CAST(NULL AS DOUBLE)" if referenced_columns(oe.metric) & missing else compile_expression(oe.metric, columns, "metric")}
-        for i, oe in enumerate(metrics)
-    ]
+    compiled = []
+    for i, oe in enumerate(metrics):
+        computable = not referenced_columns(oe.metric) & missing
+        argument = mean_argument(oe.metric, columns) if computable else None
+        compiled.append({"column": f"__metric_{i}",
+                         "sql": compile_expression(oe.metric, columns, "metric") if computable else "CAST(NULL AS DOUBLE)",
+                         "count_sql": f"count({argument})" if argument else "count(*)"})
     rows_sql = point_rows_sql(point, present, relation=relation)
     row = con.execute(render("outcome_evidence", point_rows=rows_sql, metrics=compiled), {"decision_point": point.id}).fetchall()[0]
-    return int(row[0]), [None if v is None else float(v) for v in row[1:]]
+    values, counts = row[1::2], row[2::2]
+    return int(row[0]), [None if v is None else float(v) for v in values], [int(c) for c in counts]
 
 
 def compute_outcomes(con: duckdb.DuckDBPyConnection, point: DecisionPoint, window_relation: str, confidence: float,
@@ -66,13 +78,18 @@ def compute_outcomes(con: duckdb.DuckDBPyConnection, point: DecisionPoint, windo
     by_window = [oe for oe in point.outcome_evidence if oe.over == "window"]
     results = {}
     if by_window:
-        rows, values = metric_values(con, point, window_relation, by_window)
-        for oe, value in zip(by_window, values, strict=True):
-            results[oe.id] = _exact(point, oe, value, rows)
+        rows, values, counts = metric_values(con, point, window_relation, by_window)
+        for oe, value, resting in zip(by_window, values, counts, strict=True):
+            results[oe.id] = _shown(_exact(point, oe, value, rows), resting)
     for oe in point.outcome_evidence:
         if oe.over == "sample":
-            results[oe.id] = _over_sample(con, point, oe, confidence, population)
+            result = _over_sample(con, point, oe, confidence, population)
+            results[oe.id] = _shown(result, result.sample_size if result.values is None else result.values)
     return [results[oe.id] for oe in point.outcome_evidence]
+
+
+def _shown(result: OutcomeResult, resting_on: int) -> OutcomeResult:
+    return result.without_values() if 0 < resting_on < MIN_DECISIONS_SHOWN and result.value is not None else result
 
 
 def _exact(point: DecisionPoint, oe: OutcomeEvidence, value: float | None, rows: int) -> OutcomeResult:

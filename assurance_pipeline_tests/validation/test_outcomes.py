@@ -112,3 +112,29 @@ def test_the_pack_summary_shows_each_metric_its_interval_and_what_would_decide()
     needed = outcomes[0]["deciding_sample_size"]
     assert f"| sample | 59 | 0.05085 | {outcomes[0]['interval_low']:.4g} to {outcomes[0]['interval_high']:.4g} | max 0.05 |" in row
     assert row.endswith(f"| inconclusive: about {needed:,} decisions with a value would decide |")
+
+
+def test_a_metric_resting_on_a_few_decisions_is_concluded_but_never_shown():
+    """Three reopened refunds among 1,000 decisions, and a metric over those three: their average is their value."""
+    from assurance_pipeline.findings.detect import outcome_findings
+    from assurance_pipeline.standard.models import Standard, StandardHeader
+
+    amount = np.full(1000, np.nan)
+    amount[[10, 500, 900]] = [123.45, 678.9, 1000.5]
+    con = _workspace(np.zeros(1000, bool), amount, sampled=59)
+    point = _point(metric="avg(amount)")
+    [result] = compute_outcomes(con, point, WINDOW, 0.95, 1000)
+    assert (result.conclusion, result.withheld, result.value, result.interval_low, result.interval_high) == (ob.EXCEEDS, True, None, None, None)
+
+    standard = Standard(header=StandardHeader(name="s", version="1", owner="o"), decision_points={"refund": point})
+    [finding] = outcome_findings(standard, [result.to_dict()])
+    assert finding.statistic is None and finding.details["effect"] is None
+    assert "withheld" in finding.summary and "123" not in finding.summary and "600" not in finding.summary
+
+
+def test_a_metric_resting_on_five_decisions_is_shown():
+    amount = np.full(1000, np.nan)
+    amount[:5] = 1.0
+    con = _workspace(np.zeros(1000, bool), amount, sampled=59)
+    [result] = compute_outcomes(con, _point(metric="avg(amount)"), WINDOW, 0.95, 1000)
+    assert (result.value, result.withheld) == (1.0, False)
