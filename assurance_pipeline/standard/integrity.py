@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from assurance_pipeline.errors import AssuranceError
 from assurance_pipeline.evidence.ledger import Ledger, sha256_hex
-from assurance_pipeline.standard.limits import LimitError, check_inside
+from assurance_pipeline.standard.limits import LimitError, check_inside, read_bytes_bounded
 from assurance_pipeline.standard.loading import load_standard, read_yaml, standard_files
 
 AUTHORIZATION_FILE = "authorization.yaml"
@@ -64,7 +64,7 @@ def read_authorization(root: Path) -> Authorization | None:
         return None
     try:
         check_inside(path, root)
-        data = read_yaml(path, path.read_bytes())  # the standard's own strict reader: a duplicate key or an alias is refused here too
+        data = read_yaml(path, read_bytes_bounded(path))  # the standard's own strict reader: a duplicate key or an alias is refused here too
     except LimitError as err:
         raise AssuranceError(f"{path}: {err}: not a valid authorization") from None
     except OSError as err:

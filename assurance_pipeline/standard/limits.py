@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 MAX_FILE_BYTES = 1024 * 1024  # any YAML file of the standard
+MAX_BASELINE_BYTES = 256 * 1024 * 1024  # the go-live baseline: aggregates, cells per column of every point
 MAX_YAML_DEPTH = 32  # nested mappings/sequences/values in one file
 MAX_DECISION_POINTS = 200  # files in decision_points/
 MAX_ACTORS = 1_000
@@ -49,15 +50,15 @@ def check_inside(path: Path, root: Path) -> None:
         raise LimitError(f"resolves outside the standard's folder (to {path.resolve()}); copy the file into the standard")
 
 
-def read_text_bounded(path: Path) -> str:
-    """A regular file's text, refusing anything over MAX_FILE_BYTES without reading it all (nor blocking on a pipe)."""
+def read_bytes_bounded(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """A regular file's bytes, refusing anything over `limit` without reading it all (nor blocking on a pipe)."""
     if not path.is_file():
         raise LimitError("not a regular file")
     with path.open("rb") as handle:
-        data = handle.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise LimitError(f"larger than {MAX_FILE_BYTES // 1024} KiB, the limit for a standard's file")
-    return data.decode("utf-8")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise LimitError(f"larger than {limit // 1024} KiB, the limit for a standard's file")
+    return data
 
 
 def point_files(folder: Path) -> list[Path]:

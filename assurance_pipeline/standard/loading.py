@@ -12,7 +12,8 @@ from pydantic import BaseModel, ValidationError
 from assurance_pipeline.errors import AssuranceError
 from assurance_pipeline.standard.expressions import ExpressionError, compile_expression, mean_argument
 from assurance_pipeline.standard.limits import (
-    MAX_FILE_BYTES, LimitError, check_header_size, check_inside, check_point_size, parse_yaml, point_files,
+    MAX_BASELINE_BYTES, MAX_FILE_BYTES, LimitError, check_header_size, check_inside, check_point_size, parse_yaml, point_files,
+    read_bytes_bounded,
 )
 from assurance_pipeline.standard.models import DecisionPoint, Standard, StandardHeader
 from assurance_pipeline.standard.typecheck import TypeChecker
@@ -37,7 +38,8 @@ def standard_files(root: Path | str) -> dict[str, bytes]:
             try:
                 check_inside(path, root)  # the folder first, then each file: no symlink out of the standard
                 if path.is_file():
-                    files[path.relative_to(root).as_posix()] = path.read_bytes()
+                    limit = MAX_BASELINE_BYTES if name == BASELINE_DIR else MAX_FILE_BYTES
+                    files[path.relative_to(root).as_posix()] = read_bytes_bounded(path, limit)
             except LimitError as err:
                 raise AssuranceError(f"{shown}: {err}") from None
             except OSError as err:
@@ -118,9 +120,7 @@ def read_yaml(path: Path, raw: bytes) -> dict:
     """One YAML mapping from the bytes of `path`, within the limits of a standard, or an error naming the file and the line."""
     text = ""
     try:
-        if len(raw) > MAX_FILE_BYTES:
-            raise LimitError(f"larger than {MAX_FILE_BYTES // 1024} KiB, the limit for a standard's file")
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8")  # `raw` was read within MAX_FILE_BYTES (`standard_files`)
         data = parse_yaml(text)
     except LimitError as err:
         raise AssuranceError(_limit_message(err, path)) from None
