@@ -114,7 +114,7 @@ def _over_sample(con: duckdb.DuckDBPyConnection, point: DecisionPoint, oe: Outco
     rows, n, mean, sd, m3, non_binary, total = con.execute(
         render("outcome_moments", point_rows=rows_sql, value=value_sql), {"decision_point": point.id}).fetchall()[0]
     if not n or rows == population:  # nothing to bound, or nothing left unsampled
-        return _exact(point, oe, mean if n else None, rows)
+        return replace(_exact(point, oe, mean if n else None, rows), values=n)
     if non_binary == 0:
         bounds = ob.conclude_share(round(total), n, confidence, oe.expect.min, oe.expect.max)
     else:

@@ -138,3 +138,12 @@ def test_a_metric_resting_on_five_decisions_is_shown():
     con = _workspace(np.zeros(1000, bool), amount, sampled=59)
     [result] = compute_outcomes(con, _point(metric="avg(amount)"), WINDOW, 0.95, 1000)
     assert (result.value, result.withheld) == (1.0, False)
+
+
+def test_a_whole_population_sample_resting_on_a_few_values_is_withheld_too():
+    """All 59 decisions sampled, but only 3 have an amount: the exact mean is still those 3 decisions' own value."""
+    amount = np.full(59, np.nan)
+    amount[:3] = [10.0, 20.0, 30.0]
+    con = _workspace(np.zeros(59, bool), amount, sampled=59)
+    [result] = compute_outcomes(con, _point(metric="avg(amount)", over="sample"), WINDOW, 0.95, 59)
+    assert (result.values, result.conclusion, result.withheld, result.value) == (3, ob.EXCEEDS, True, None)
