@@ -116,18 +116,32 @@ def build_parser() -> argparse.ArgumentParser:
     cycle.add_argument("--json", action="store_true", help="print the result as JSON (CONTRACT section 4)")
     cycle.set_defaults(handler=cmd_cycle)
 
-    dispose = commands.add_parser("dispose", help="record a human disposition of a finding")
+    dispose = commands.add_parser(
+        "dispose", help="record a human disposition of a finding (a lifecycle: a new one supersedes only with --supersede)",
+        description="Record a disposition of a finding. remediate: the finding's decision point is sampled at heightened "
+        "intensity until a cycle no longer sees the problem; if it recurs the finding is reopened. accept_change: the "
+        "behaviour is accepted and a change is owed to the standard; the finding stays owed until an authorization is "
+        "recorded after it. false_positive: closes the finding. escalate --to NAME: hands it to NAME, who records the "
+        "next disposition with --supersede. Every disposition stays on the record.")
     dispose.add_argument("finding_id")
     dispose.add_argument("--as", dest="disposition", required=True, choices=DISPOSITIONS)
     dispose.add_argument("--by", required=True, help="who disposes of it")
-    dispose.add_argument("--note", required=True, help="the reasoning, for the record")
+    dispose.add_argument("--note", required=True, help="the rationale, for the record")
+    dispose.add_argument("--to", help="with --as escalate (required there): whom it is escalated to")
+    dispose.add_argument("--supersede", action="store_true", help="replace the disposition that stands (which stays on the record)")
     _evidence(dispose)
     dispose.add_argument("--json", action="store_true")
     dispose.set_defaults(handler=cmd_dispose)
 
-    findings = commands.add_parser("findings", help="list findings and their dispositions")
+    findings = commands.add_parser(
+        "findings", help="list findings: where they were seen, their dispositions and status",
+        description="One line per finding (one per problem: a problem a later cycle sees again is a recurrence of its "
+        "open finding, not a new one): first and last seen, cycles seen, and its status: OPEN, REOPENED, ESCALATED, "
+        "OWED (an accepted change not yet authorized), remediated, false positive; OVERDUE when a cycle found it "
+        "awaiting past its tier's grace; 'not seen since' when later cycles over its point no longer see it.")
     _evidence(findings)
-    findings.add_argument("--open", action="store_true", help="only findings without a disposition")
+    findings.add_argument("--open", action="store_true", help="only findings awaiting a disposition, escalated or owed")
+    findings.add_argument("--id", dest="finding_id", metavar="FINDING_ID", help="the whole history of one finding: every cycle that saw it, every disposition")
     findings.add_argument("--json", action="store_true")
     findings.set_defaults(handler=cmd_findings)
 
@@ -269,20 +283,23 @@ def _quiet(handler):
 def cmd_dispose(args: argparse.Namespace) -> int:
     from assurance_pipeline.evidence.dispositions import record_disposition
 
-    entry = record_disposition(_ledger(args.evidence), args.finding_id, args.disposition, args.by, args.note)
-    _emit(args, entry.body, f"{args.finding_id}: disposed as {args.disposition} by {args.by} (ledger entry {entry.seq})")
+    entry = record_disposition(_ledger(args.evidence), args.finding_id, args.disposition, args.by, args.note, args.supersede, args.to)
+    to = f" to {args.to}" if args.to else ""
+    _emit(args, entry.body, f"{args.finding_id}: disposed as {args.disposition}{to} by {args.by} (ledger entry {entry.seq})"
+          + (f"; it supersedes ledger entry {entry.body['supersedes']}" if "supersedes" in entry.body else ""))
     return 0
 
 
 def cmd_findings(args: argparse.Namespace) -> int:
-    from assurance_pipeline.evidence.dispositions import list_findings
+    from assurance_pipeline.evidence.dispositions import find_row, history_lines, list_findings, sighting_text, status_text
+    from assurance_pipeline.findings.lifecycle import OPEN
 
-    rows = [r for r in list_findings(_ledger(args.evidence)) if not args.open or r["disposition"] is None]
-    lines = [
-        f"{r['id']}  [{r['severity']}] {r['kind']}: {r['summary']}\n    "
-        + (f"disposed as {r['disposition']['disposition']} by {r['disposition']['by']}: {r['disposition']['note']}" if r["disposition"] else "OPEN: awaiting disposition")
-        for r in rows
-    ]
+    if args.finding_id:
+        row = find_row(_ledger(args.evidence), args.finding_id)
+        _emit(args, row, "\n".join(history_lines(row)))
+        return 0
+    rows = [r for r in list_findings(_ledger(args.evidence)) if not args.open or r["status"] in OPEN]
+    lines = [f"{r['id']}  [{r['severity']}] {r['kind']}: {r['summary']}\n    {sighting_text(r)}\n    {status_text(r)}" for r in rows]
     _emit(args, rows, "\n".join(lines) if lines else "no findings")
     return 0
 

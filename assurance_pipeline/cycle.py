@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from assurance_pipeline.drift.cost import cost_findings
@@ -12,6 +13,7 @@ from assurance_pipeline.evidence.cycle_result import cycle_result, point_rows
 from assurance_pipeline.evidence.ledger import Ledger
 from assurance_pipeline.findings import detect
 from assurance_pipeline.findings.decision import decide
+from assurance_pipeline.findings.lifecycle import carry_forward, read_findings
 from assurance_pipeline.findings.model import Finding, number_findings
 from assurance_pipeline.sampling.population import PopulationProfile
 from assurance_pipeline.standard.integrity import IntegrityReport
@@ -21,9 +23,11 @@ from assurance_pipeline.standard.models import Standard
 def gather_findings(
     cycle_id: str, standard: Standard, integrity: IntegrityReport, population: PopulationProfile,
     validations: dict[str, dict], outcomes: list[dict], baseline: dict | None, ledger: Ledger,
-    overdue_after_days: int, points: list[str], drift_tests: list[dict] | None = None,
+    points: list[str], drift_tests: list[dict] | None = None, now: datetime | None = None,
 ) -> list[Finding]:
-    """Every finding kind this cycle can raise, in a stable order, numbered for disposition."""
+    """Every finding kind this cycle can raise, in a stable order; a problem still open keeps its finding (a
+    recurrence), a new one is numbered for disposition."""
+    records = read_findings(ledger)
     findings = [
         *detect.integrity_findings(integrity),
         *detect.conformance_findings(standard, validations),
@@ -35,9 +39,9 @@ def gather_findings(
         *drift_findings(drift_tests or []),
         *outcome_trend_findings(ledger, outcomes, baseline),
         *detect.unknown_point_findings(standard, population),
-        *detect.overdue_findings(ledger, overdue_after_days),
+        *detect.overdue_findings(records, standard, points, now),
     ]
-    return number_findings(cycle_id, findings)
+    return number_findings(cycle_id, carry_forward(records, findings))
 
 
 def conclude(evidence_dir: Path, cycle_id: str, window: dict, standard_info: dict, plan: dict,
@@ -72,7 +76,8 @@ def decision_rules(baseline: dict | None) -> str:
 
 def conclude_unauthorized(evidence_dir: Path, cycle_id: str, window: dict, standard_info: dict, integrity: IntegrityReport) -> dict:
     """A standard that changed without authorization ends the cycle NOT_ASSURED before anything is sampled."""
-    findings = number_findings(cycle_id, detect.integrity_findings(integrity))
+    found = carry_forward(read_findings(Ledger(evidence_dir)), detect.integrity_findings(integrity))
+    findings = number_findings(cycle_id, found)
     decision, reason = decide(integrity.intact, findings, [])
     result = cycle_result(cycle_id, window, standard_info, decision, [], findings)
     pack = {"standard.json": integrity.to_dict(), "findings.json": [f.to_dict() for f in findings]}

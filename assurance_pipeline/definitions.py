@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assurance_pipeline.defs.automation.jobs import governed_cycle_job
+from assurance_pipeline.defs.automation.jobs import governed_cycle_job, record_disposition_job
 from assurance_pipeline.defs.automation.schedules import TIER_SCHEDULES
 from assurance_pipeline.defs.automation.sensors import new_decisions_sensor, second_stage_sensor
 from assurance_pipeline.defs.cycle.assets import CYCLE_ASSETS
@@ -16,7 +16,7 @@ def build_definitions() -> dg.Definitions:
     return dg.Definitions(
         assets=CYCLE_ASSETS,
         asset_checks=CYCLE_CHECKS,
-        jobs=[governed_cycle_job],
+        jobs=[governed_cycle_job, record_disposition_job],
         schedules=TIER_SCHEDULES,
         sensors=[new_decisions_sensor, second_stage_sensor],
         resources=resources_from_env(),

@@ -47,7 +47,6 @@ class EvidenceStoreResource(dg.ConfigurableResource):
     """The append-only evidence store: ledger.jsonl and packs/."""
 
     directory: str
-    overdue_after_days: int = 14
 
     @property
     def path(self) -> Path:
@@ -103,12 +102,12 @@ def source_uri(source: str | Path | dg.EnvVar) -> str | dg.EnvVar:
     return dg.EnvVar(name)
 
 
-def cycle_resources(standard_dir: str | Path, source: str | Path | dg.EnvVar, evidence_dir: str | Path, overdue_after_days: int = 14) -> dict:
+def cycle_resources(standard_dir: str | Path, source: str | Path | dg.EnvVar, evidence_dir: str | Path) -> dict:
     """The four resources a cycle needs (for one standard, decision log and evidence store) and its run-scoped IO manager."""
     return {
         "standard": StandardResource(directory=str(standard_dir)),
         "decision_log": DecisionLogResource(uri=source_uri(source)),
-        "evidence": EvidenceStoreResource(directory=str(evidence_dir), overdue_after_days=overdue_after_days),
+        "evidence": EvidenceStoreResource(directory=str(evidence_dir)),
         "workspace": TransientWorkspaceResource(),
         "io_manager": run_scoped_io_manager,
     }
@@ -121,5 +120,4 @@ def resources_from_env() -> dict:
         os.environ.get("ASSURANCE_STANDARD", str(DEMO_DIR / "standard")),
         dg.EnvVar("ASSURANCE_SOURCE") if "ASSURANCE_SOURCE" in os.environ else str(DEMO_DIR / "decisions.parquet"),
         os.environ.get("ASSURANCE_EVIDENCE", str(DEMO_DIR / "evidence")),
-        int(os.environ.get("ASSURANCE_OVERDUE_AFTER_DAYS", "14")),
     )

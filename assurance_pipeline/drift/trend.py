@@ -135,7 +135,7 @@ def outcome_trend_findings(ledger: Ledger, outcomes: list[dict], baseline: dict 
             f"{len(series)} cycles against its own earlier cycles (sequential-rank CUSUM {result.statistic:.1f} > "
             f"h = {CUSUM_H:g}; first value {series[0]:.4g}, earlier median {earlier:.4g}, now {o['value']:.4g}{shown})",
             o["decision_point"], statistic=result.statistic, threshold=CUSUM_H,
-            details={"series": series, "method": METHOD, "effect_name": "change_from_earlier_median",
+            details={"outcome_id": o["outcome_id"], "series": series, "method": METHOD, "effect_name": "change_from_earlier_median",
                      "effect": o["value"] - earlier, "sample_size": len(series), "golive": golive},
         ))
     return findings

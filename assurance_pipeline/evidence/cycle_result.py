@@ -22,7 +22,8 @@ def point_rows(plan: dict, validations: dict[str, dict]) -> list[dict]:
 
 def cycle_result(cycle_id: str, window: dict, standard: dict, decision: str, points: list[dict], findings: list[Finding],
                  outcomes: list[dict] | None = None) -> dict:
-    public = ("id", "decision_point", "kind", "severity", "summary", "statistic", "threshold")
+    public = ("id", "decision_point", "kind", "severity", "summary", "statistic", "threshold", "key")
+    recurrence = ("recurrence_of", "first_seen")  # only on a finding an earlier cycle opened
     kept = ("decision_point", "outcome_id", "title", "over", "value", "expect_min", "expect_max", "sample_size", "conclusion",
             "interval_low", "interval_high", "deciding_sample_size", "withheld")
     return {
@@ -31,6 +32,6 @@ def cycle_result(cycle_id: str, window: dict, standard: dict, decision: str, poi
         "decision": decision,
         "standard": standard,
         "decision_points": points,
-        "findings": [{k: f.to_dict()[k] for k in public} for f in findings],
+        "findings": [{**{k: getattr(f, k) for k in public}, **{k: getattr(f, k) for k in recurrence if f.recurrence_of}} for f in findings],
         "outcomes": [{k: o[k] for k in kept} for o in outcomes or []],  # aggregates, for trends across cycles
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from assurance_pipeline.evidence.ledger import Ledger
+from assurance_pipeline.findings.lifecycle import AWAITING, FindingRecord
 from assurance_pipeline.findings.model import Finding
 from assurance_pipeline.sampling.plans import HYPERGEOMETRIC, format_upper_limit
 from assurance_pipeline.sampling.population import PopulationProfile
@@ -179,18 +179,40 @@ def unknown_point_findings(standard: Standard, population: PopulationProfile) ->
     ]
 
 
-def overdue_findings(ledger: Ledger, overdue_after_days: int, now: datetime | None = None) -> list[Finding]:
-    """One finding listing earlier findings that still have no disposition after the allowed days."""
+def overdue_findings(records: dict[str, FindingRecord], standard: Standard, points: list[str], now: datetime | None = None) -> list[Finding]:
+    """One overdue finding per finding at the cycle's points (or at none, or at a point the standard does not govern)
+    that has awaited a disposition longer than its tier's grace; it carries that finding's severity, so a critical
+    finding left undisposed keeps the cycle NOT_ASSURED however it was found."""
     now = now or datetime.now(UTC)
-    disposed = {e.body["finding_id"] for e in ledger.find("disposition")}
-    overdue = []
-    for entry in ledger.find("cycle_decision"):
-        recorded = datetime.fromisoformat(entry.at.replace("Z", "+00:00"))
-        if now - recorded >= timedelta(days=overdue_after_days):
-            overdue += [f["id"] for f in entry.body["findings"] if f["id"] not in disposed]
-    if not overdue:
-        return []
-    shown = ", ".join(overdue[:10]) + (f" and {len(overdue) - 10} more" if len(overdue) > 10 else "")
-    return [Finding("overdue_disposition", "medium",
-                    f"{len(overdue)} findings from earlier cycles have no disposition after {overdue_after_days} days: {shown}",
-                    statistic=float(len(overdue)), threshold=0.0, details={"finding_ids": overdue})]
+    findings = []
+    for record in records.values():
+        if record.status not in AWAITING or record.kind == "overdue_disposition" or not _in_cycle(record, standard, points):
+            continue
+        grace = disposition_grace(standard, record.decision_point)
+        waited = now - _instant(record.awaiting_since)
+        if waited < timedelta(days=grace):
+            continue
+        severity = record.latest.severity
+        findings.append(Finding(
+            "overdue_disposition", severity,
+            f"{record.id} ({severity} {record.kind}{f' at {record.decision_point}' if record.decision_point else ''}) has awaited "
+            f"a disposition for {waited.days} days, over the {grace}-day grace for its tier",
+            record.decision_point, statistic=float(waited.days), threshold=float(grace),
+            details={"finding_id": record.id, "awaiting_since": record.awaiting_since, "grace_days": grace},
+        ))
+    return findings
+
+
+def disposition_grace(standard: Standard, point_id: str | None) -> int:
+    """The grace of the point's tier; the critical grace for a finding without a governed point (the standard itself,
+    an ungoverned decision point)."""
+    point = standard.decision_points.get(point_id or "")
+    return getattr(standard.header.disposition_grace_days, point.risk_tier if point else "critical")
+
+
+def _in_cycle(record: FindingRecord, standard: Standard, points: list[str]) -> bool:
+    return record.decision_point is None or record.decision_point in points or record.decision_point not in standard.decision_points
+
+
+def _instant(at: str) -> datetime:
+    return datetime.fromisoformat(at.replace("Z", "+00:00"))

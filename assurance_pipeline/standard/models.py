@@ -69,14 +69,23 @@ class Actor(_Strict):
         return [str(v) for v in value] if isinstance(value, list) else value
 
 
+class DispositionGrace(_Strict):
+    """Days a finding may await a disposition, by its decision point's risk tier, before it is overdue."""
+
+    critical: int = Field(default=3, ge=0)
+    high: int = Field(default=7, ge=0)
+    routine: int = Field(default=14, ge=0)
+
+
 class StandardHeader(_Strict):
-    """standard.yaml: the standard's identity, its risk tiers and its registered actors."""
+    """standard.yaml: the standard's identity, its risk tiers, its registered actors and its disposition grace."""
 
     name: str = Field(min_length=1)
     version: str
     owner: str = Field(min_length=1)
     risk_tiers: dict[TierName, RiskTier] = Field(default_factory=dict)
     actors: list[Actor] = Field(default_factory=list)
+    disposition_grace_days: DispositionGrace = Field(default_factory=DispositionGrace)
 
     @field_validator("version", mode="before")
     @classmethod

@@ -1,10 +1,12 @@
-"""The governed cycle as a job, and the run config that scopes one cycle."""
+"""The governed cycle as a job, the run config that scopes one cycle, and the job that records a disposition."""
 
 from datetime import datetime
 
 import dagster as dg
 
-from assurance_pipeline.defs.cycle.assets import GROUP
+from assurance_pipeline.defs.cycle.assets import GROUP, user_errors
+from assurance_pipeline.defs.resources import EvidenceStoreResource
+from assurance_pipeline.evidence.dispositions import record_disposition
 
 # In one process, so every step of a run shares the one transient workspace (and nothing is handed over on disk).
 governed_cycle_job = dg.define_asset_job(
@@ -27,3 +29,32 @@ def cycle_run_config(
     if seed:
         config["seed"] = seed
     return {"ops": {"confirmed_standard": {"config": config}}}
+
+
+class DispositionConfig(dg.Config):
+    """A disposition as `assurance dispose` takes it: disposition is remediate, accept_change, false_positive or
+    escalate (escalate needs `to`); a finding already disposed needs `supersede`."""
+
+    finding_id: str
+    disposition: str
+    by: str
+    note: str
+    supersede: bool = False
+    to: str | None = None
+
+
+@dg.op(name="dispose_finding")
+def dispose_finding(context: dg.OpExecutionContext, config: DispositionConfig, evidence: EvidenceStoreResource) -> dg.Output[dict]:
+    """Record the disposition through the same function as the CLI, so both check the finding's lifecycle alike."""
+    with user_errors():
+        entry = record_disposition(evidence.ledger(), config.finding_id, config.disposition, config.by, config.note,
+                                   config.supersede, config.to)
+    context.log.info(f"{config.finding_id}: disposed as {config.disposition} by {config.by} (ledger entry {entry.seq})")
+    return dg.Output(entry.body, metadata={"finding_id": config.finding_id, "disposition": config.disposition,
+                                           "by": config.by, "ledger_entry": entry.seq})
+
+
+@dg.job(name="record_disposition", executor_def=dg.in_process_executor,
+        description="Record a human disposition of a finding in the evidence ledger (as `assurance dispose`).")
+def record_disposition_job() -> None:
+    dispose_finding()

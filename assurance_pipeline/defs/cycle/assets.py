@@ -19,6 +19,7 @@ from assurance_pipeline.drift.baseline import read_baseline
 from assurance_pipeline.drift.cell_counts import window_relation
 from assurance_pipeline.drift.detectors import override_tests, point_drift_tests
 from assurance_pipeline.errors import AssuranceError, engine_error
+from assurance_pipeline.findings.lifecycle import read_findings
 from assurance_pipeline.findings.model import Finding
 from assurance_pipeline.sampling.cycle_plan import SamplingPlan, build_plan
 from assurance_pipeline.sampling.fingerprints import fingerprint_key, key_id
@@ -187,16 +188,18 @@ def findings(
     confirmed_standard: dict, sampling_plan: dict, validation_results: dict, outcome_evidence: list, drift_tests: list,
     evidence: EvidenceStoreResource,
 ) -> dg.Output[list]:
-    """Drift surfaced as findings, each needing an explicit human disposition."""
+    """Drift surfaced as findings, each needing an explicit human disposition; a problem an earlier cycle found and
+    nobody has closed is a recurrence of that finding. The metadata shows where each finding stands."""
     with user_errors():
         found = cycle.gather_findings(
             confirmed_standard["cycle_id"], checked_standard(confirmed_standard), IntegrityReport(**confirmed_standard["integrity"]),
             PopulationProfile.from_dict(sampling_plan["population"]), validation_results, outcome_evidence,
-            checked_baseline(confirmed_standard), evidence.ledger(), evidence.overdue_after_days,
+            checked_baseline(confirmed_standard), evidence.ledger(),
             [p["decision_point"] for p in sampling_plan["plan"]["points"]], drift_tests,
         )
+        earlier = read_findings(evidence.ledger())
     value = [f.to_dict() for f in found]
-    return dg.Output(value, metadata=md.findings_metadata(value))
+    return dg.Output(value, metadata=md.findings_metadata(value, earlier))
 
 
 @dg.asset(group_name=GROUP, kinds={"json"})

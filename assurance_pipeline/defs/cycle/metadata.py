@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assurance_pipeline.findings.lifecycle import FindingRecord
 from assurance_pipeline.sampling.cycle_plan import SamplingPlan
 from assurance_pipeline.sampling.plans import format_upper_limit
 
@@ -92,9 +93,42 @@ def _expected_or_scale(test: dict) -> str:
     return f"{test['scale_kind']} {test['scale']:.4g}" if test.get("scale") else "-"
 
 
-def findings_metadata(value: list) -> dict:
-    rows = [[f["id"], f["severity"], f["kind"], f["decision_point"] or "-", f["summary"]] for f in value]
-    return {"findings": dg.MetadataValue.md(_table(["id", "severity", "kind", "decision point", "summary"], rows)), "count": len(value)}
+FINDING_STATUS_SCHEMA = dg.TableSchema(columns=[
+    dg.TableColumn("id", "string"), dg.TableColumn("severity", "string"), dg.TableColumn("kind", "string"),
+    dg.TableColumn("decision_point", "string"), dg.TableColumn("status", "string", description="where it stands after this cycle"),
+    dg.TableColumn("cycles_seen", "int", description="this cycle and every earlier one that saw the same problem"),
+    dg.TableColumn("first_seen", "string"), dg.TableColumn("summary", "string"),
+])
+
+
+def findings_metadata(value: list, earlier: dict[str, FindingRecord]) -> dict:
+    """This cycle's findings with their status: a new one is open; a recurrence keeps its finding's disposition."""
+    overdue = {f["details"]["finding_id"] for f in value if f["kind"] == "overdue_disposition"}
+    records = []
+    for f in value:
+        record = earlier.get(f["id"])
+        records.append(dg.TableRecord({
+            "id": f["id"], "severity": f["severity"], "kind": f["kind"], "decision_point": f["decision_point"] or "-",
+            "status": finding_status(record) + ("; overdue" if f["id"] in overdue else ""),
+            "cycles_seen": 1 + (len(record.sightings) if record else 0),
+            "first_seen": record.sightings[0].at if record else "this cycle", "summary": f["summary"],
+        }))
+    return {"findings": dg.MetadataValue.table(records, schema=FINDING_STATUS_SCHEMA), "count": len(value),
+            "recurrences": sum(1 for f in value if f.get("recurrence_of"))}
+
+
+def finding_status(record: FindingRecord | None) -> str:
+    """Where a finding this cycle saw stands: new, or its earlier finding's status with this recurrence."""
+    if record is None:
+        return "open (new)"
+    d = record.current
+    if d is None or record.status == "reopened":
+        return record.status + (f" (recurred after remediate by {d.by})" if d else "")
+    if record.status == "remediated":
+        return f"reopened (recurred after remediate by {d.by})"
+    if record.status == "owed":
+        return f"owed (disposed as accept_change by {d.by}; not yet authorized)"
+    return f"disposed as {d.disposition}" + (f" to {d.to}" if d.to else "") + f" by {d.by}"
 
 
 def decision_metadata(result: dict) -> dict:
