@@ -127,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     dispose.add_argument("--as", dest="disposition", required=True, choices=DISPOSITIONS)
     dispose.add_argument("--by", required=True, help="who disposes of it")
     dispose.add_argument("--note", required=True, help="the rationale, for the record")
-    dispose.add_argument("--to", help="with --as escalate (required there): whom it is escalated to")
+    dispose.add_argument("--to", metavar="NAME", help="with --as escalate (required there): whom it is escalated to")
     dispose.add_argument("--supersede", action="store_true", help="replace the disposition that stands (which stays on the record)")
     _evidence(dispose)
     dispose.add_argument("--json", action="store_true")
@@ -135,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     findings = commands.add_parser(
         "findings", help="list findings: where they were seen, their dispositions and status",
-        description="One line per finding (one per problem: a problem a later cycle sees again is a recurrence of its "
+        description="Each finding (one per problem: a problem a later cycle sees again is a recurrence of its "
         "open finding, not a new one): first and last seen, cycles seen, and its status: OPEN, REOPENED, ESCALATED, "
         "OWED (an accepted change not yet authorized), remediated, false positive; OVERDUE when a cycle found it "
         "awaiting past its tier's grace; 'not seen since' when later cycles over its point no longer see it.")

@@ -26,5 +26,5 @@ def decide(standard_intact: bool, findings: list[Finding], evaluations: list[dic
     if open_metrics:
         return INCONCLUSIVE, f"{len(open_metrics)} outcome metric(s) over the sample need a larger sample to conclude"
     if findings:
-        return ASSURED_WITH_EXCEPTIONS, f"{len(findings)} medium or low finding(s), each awaiting a disposition"
+        return ASSURED_WITH_EXCEPTIONS, f"{len(findings)} medium or low finding(s)"
     return ASSURED, "every decision point tested within its tolerable deviation rate; no findings"
