@@ -337,6 +337,7 @@ def _ledger(evidence: Path) -> Ledger:
 
 def format_result(result: dict) -> str:
     """The human-readable cycle result: the decision, a line per decision point, a line per finding."""
+    from assurance_pipeline.evidence.dispositions import when
     from assurance_pipeline.sampling.plans import HYPERGEOMETRIC, format_upper_limit
 
     window = result["window"]
@@ -352,7 +353,9 @@ def format_result(result: dict) -> str:
             + (" (hypergeometric)" if p.get("distribution") == HYPERGEOMETRIC else "")
         )
     lines.append(f"findings: {len(result['findings'])}")
-    lines += [f"  {f['id']} [{f['severity']}] {f['kind']}: {f['summary']}" for f in result["findings"]]
+    lines += [f"  {f['id']} [{f['severity']}] {f['kind']}: {f['summary']}"
+              + (f" (recurrence: first seen {when(f['first_seen'])})" if f.get("recurrence_of") else "")
+              for f in result["findings"]]
     lines.append(f"ledger entry {result['ledger']['entry']}, head {result['ledger']['head']}")
     lines.append(f"evidence pack: {result['evidence_pack']}")
     return "\n".join(lines)

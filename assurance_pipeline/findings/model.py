@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Literal, get_args
 
 from assurance_pipeline.findings.identity import finding_key
 
@@ -10,7 +11,8 @@ KINDS = (
     "standard_integrity", "contract", "conformance", "outcome", "decision_drift", "data_drift", "cost",
     "override", "ungoverned_change", "overdue_disposition", "unknown_decision_point",
 )
-DISPOSITIONS = ("remediate", "accept_change", "false_positive", "escalate")
+DispositionKind = Literal["remediate", "accept_change", "false_positive", "escalate"]
+DISPOSITIONS: tuple[str, ...] = get_args(DispositionKind)
 
 
 @dataclass

@@ -7,6 +7,7 @@ import dagster as dg
 from assurance_pipeline.defs.cycle.assets import GROUP, user_errors
 from assurance_pipeline.defs.resources import EvidenceStoreResource
 from assurance_pipeline.evidence.dispositions import record_disposition
+from assurance_pipeline.findings.model import DispositionKind
 
 # In one process, so every step of a run shares the one transient workspace (and nothing is handed over on disk).
 governed_cycle_job = dg.define_asset_job(
@@ -32,11 +33,10 @@ def cycle_run_config(
 
 
 class DispositionConfig(dg.Config):
-    """A disposition as `assurance dispose` takes it: disposition is remediate, accept_change, false_positive or
-    escalate (escalate needs `to`); a finding already disposed needs `supersede`."""
+    """A disposition as `assurance dispose` takes it: escalate needs `to`; a finding already disposed needs `supersede`."""
 
     finding_id: str
-    disposition: str
+    disposition: DispositionKind
     by: str
     note: str
     supersede: bool = False
