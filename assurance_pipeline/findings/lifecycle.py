@@ -93,8 +93,8 @@ def read_findings(ledger: Ledger) -> dict[str, FindingRecord]:
             elif entry.kind == "authorization":
                 authorizations.append(entry)
         except (KeyError, TypeError, AttributeError):
-            raise LedgerError(f"evidence store {ledger.folder}: line {entry.seq} (seq {entry.seq}): not a {entry.kind} entry as the pipeline writes it "
-                              "(a field is missing or of the wrong type); run `assurance verify`") from None
+            raise LedgerError(f"evidence store {ledger.folder}: line {entry.seq} (seq {entry.seq}): not a {entry.kind} entry as "
+                              "the pipeline writes it (a field is missing or of the wrong type); run `assurance verify`") from None
     for record in records.values():
         _settle(record, cycles, authorizations)
     return records

@@ -10,10 +10,12 @@ import pytest
 
 from assurance_pipeline.cli import main
 from assurance_pipeline.defs.automation.jobs import record_disposition_job
+from assurance_pipeline.defs.cycle import metadata as md
 from assurance_pipeline.defs.resources import EvidenceStoreResource
 from assurance_pipeline.definitions import defs
 from assurance_pipeline.evidence.dispositions import list_findings, record_disposition
 from assurance_pipeline.evidence.ledger import Ledger
+from assurance_pipeline.findings.lifecycle import read_findings
 from assurance_pipeline.sampling.intensity import recent_signals
 from assurance_pipeline_tests.findings.synthetic import conformance, record_cycle
 from assurance_pipeline_tests.small_cycle import BASELINE_FROM, BASELINE_TO, HIGH, Cycle, build_rows, materialize, prepare
@@ -115,3 +117,20 @@ def test_the_record_disposition_job_records_through_the_same_lifecycle(tmp_path:
     assert _dispose(tmp_path, finding_id=f["id"], disposition="false_positive", by="CFO", note="test rows", supersede=True).success
     [row] = list_findings(Ledger(tmp_path))
     assert row["status"] == "false_positive" and [d["superseded"] for d in row["dispositions"]] == [True, False]
+
+
+def test_the_status_table_says_owed_escalated_and_overdue(tmp_path: Path):
+    ledger = Ledger(tmp_path)
+    a, b, c = record_cycle(ledger, "c1", ["payment_release"], [conformance("payment_release", n) for n in ("PR-1", "PR-2", "PR-3")])
+    record_disposition(ledger, a["id"], "accept_change", "CFO", "change the rule")
+    record_disposition(ledger, b["id"], "escalate", "Controller", "for the CFO", to="CFO")
+    late = {"id": "F-c2-01", "kind": "overdue_disposition", "severity": "critical", "decision_point": "payment_release",
+            "summary": "s", "details": {"finding_id": c["id"]}}
+    value = [{**a, "details": {}}, {**b, "details": {}}, {**c, "details": {}}, late]
+    table = md.findings_metadata(value, read_findings(ledger))["findings"]
+    assert {r.data["id"]: (r.data["status"], r.data["cycles_seen"]) for r in table.records} == {
+        a["id"]: ("owed (disposed as accept_change by CFO; not yet authorized)", 2),
+        b["id"]: ("disposed as escalate to CFO by Controller", 2),
+        c["id"]: ("open; overdue", 2),
+        "F-c2-01": ("open (new)", 1),
+    }
