@@ -100,9 +100,28 @@ def build_parser() -> argparse.ArgumentParser:
     authorize.add_argument("--standard", type=Path, required=True, help="the standard folder")
     authorize.add_argument("--by", required=True, help="who authorizes it (a person, in business terms)")
     authorize.add_argument("--note", default="", help="why, e.g. the change request")
+    _key(authorize)
     _evidence(authorize, required=False)
     authorize.add_argument("--json", action="store_true")
     authorize.set_defaults(handler=cmd_authorize)
+
+    propose = commands.add_parser("propose", help="record a proposed change of the standard: the diff since the last authorization, in words")
+    propose.add_argument("--standard", type=Path, required=True, help="the standard folder, as changed")
+    propose.add_argument("--by", required=True, help="who proposes the change (someone else authorizes it)")
+    propose.add_argument("--note", default="", help="why, e.g. the change request")
+    _key(propose)
+    _evidence(propose, required=False)
+    propose.add_argument("--json", action="store_true")
+    propose.set_defaults(handler=cmd_propose)
+
+    keys = commands.add_parser("keys", help="signing keys of the people who authorize, propose and dispose")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True, parser_class=_Parser)
+    new_key = key_commands.add_parser("new", help="make a person's Ed25519 key pair; prints the public key to register under `people`")
+    new_key.add_argument("--name", required=True, help="the person's name as registered under `people` (names the key file)")
+    new_key.add_argument("--out", type=Path, help="folder for the private key (default $ASSURANCE_KEY_DIR or ~/.assurance/keys; "
+                         "never inside an evidence store)")
+    new_key.add_argument("--json", action="store_true")
+    new_key.set_defaults(handler=cmd_keys_new)
 
     cycle = commands.add_parser("cycle", help="run one governed cycle through the Dagster assets and print its result")
     _standard_source(cycle)
@@ -121,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     dispose.add_argument("--as", dest="disposition", required=True, choices=DISPOSITIONS)
     dispose.add_argument("--by", required=True, help="who disposes of it")
     dispose.add_argument("--note", required=True, help="the reasoning, for the record")
+    _key(dispose)
     _evidence(dispose)
     dispose.add_argument("--json", action="store_true")
     dispose.set_defaults(handler=cmd_dispose)
@@ -157,6 +177,11 @@ def build_parser() -> argparse.ArgumentParser:
 def _standard_source(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--standard", type=Path, required=True, help="the standard folder")
     parser.add_argument("--source", required=True, help="the decision log: file.parquet, dir/, file.csv, duckdb:///x.db?table=t")
+
+
+def _key(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--key", type=Path, help="the signer's private key (default: the file ASSURANCE_SIGNING_KEY names); "
+                        "needed once the authorized standard registers people")
 
 
 def _evidence(parser: argparse.ArgumentParser, required: bool = True) -> None:
@@ -219,8 +244,37 @@ def cmd_baseline(args: argparse.Namespace) -> int:
 def cmd_authorize(args: argparse.Namespace) -> int:
     from assurance_pipeline.standard.integrity import authorize
 
-    auth = authorize(args.standard, args.by, args.note, _ledger(args.evidence))
-    _emit(args, auth.model_dump(), f"authorized {auth.standard} v{auth.version} by {auth.authorized_by}: sha256 {auth.sha256} ({len(auth.files)} files)")
+    done = authorize(args.standard, args.by, args.note, _ledger(args.evidence), args.key)
+    auth = done.authorization
+    signed = f"signed by {done.signed_by}" if done.signed_by else "UNSIGNED (no people registered)"
+    carried = f", carrying out proposal {done.proposal_seq}" if done.proposal_seq else ""
+    text = f"authorized {auth.standard} v{auth.version} by {auth.authorized_by}, {signed}{carried}: sha256 {auth.sha256} ({len(auth.files)} files)"
+    _emit(args, {**auth.model_dump(), "changes": done.changes, "proposal": done.proposal_seq, "signed_by": done.signed_by},
+          "\n".join([text, *_change_lines(done.changes)]))
+    return 0
+
+
+def _change_lines(changes: list[str]) -> list[str]:
+    return [f"changes ({len(changes)}):", *(f"  {line}" for line in changes)] if changes else ["no change since the last authorization"]
+
+
+def cmd_propose(args: argparse.Namespace) -> int:
+    from assurance_pipeline.standard.proposals import propose
+
+    entry, change = propose(args.standard, args.by, args.note, _ledger(args.evidence), args.key)
+    signed = f"signed by {entry.signature.by}" if entry.signature else "UNSIGNED (no people registered)"
+    text = f"proposal recorded (ledger entry {entry.seq}) by {args.by}, {signed}; someone other than {args.by} authorizes it"
+    _emit(args, {"entry": entry.seq, **entry.body}, "\n".join([text, *_change_lines(change.lines)]))
+    return 0
+
+
+def cmd_keys_new(args: argparse.Namespace) -> int:
+    from assurance_pipeline.evidence.signing import default_key_dir, new_key
+
+    path, public = new_key(args.name, args.out or default_key_dir())
+    _emit(args, {"name": args.name, "private_key": str(path), "public_key": public},
+          f"private key: {path} (mode 0600; keep it to yourself, never in the evidence store)\n"
+          f"register it in standard.yaml:\n  - {{name: {args.name}, role: owner, public_key: \"{public}\"}}")
     return 0
 
 
@@ -269,7 +323,7 @@ def _quiet(handler):
 def cmd_dispose(args: argparse.Namespace) -> int:
     from assurance_pipeline.evidence.dispositions import record_disposition
 
-    entry = record_disposition(_ledger(args.evidence), args.finding_id, args.disposition, args.by, args.note)
+    entry = record_disposition(_ledger(args.evidence), args.finding_id, args.disposition, args.by, args.note, args.key)
     _emit(args, entry.body, f"{args.finding_id}: disposed as {args.disposition} by {args.by} (ledger entry {entry.seq})")
     return 0
 
@@ -295,7 +349,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise EvidenceStoreError(f"{args.evidence}: no ledger.jsonl (not an evidence store?)")
     report = verify_store(args.evidence)
     if report.intact:
-        text = f"intact: {report.entries} entries, head {report.head}"
+        text = f"intact: {report.entries} entries, head {report.head}; {report.signed} signed" + (
+            f", {report.unsigned} UNSIGNED (recorded while no people were registered)" if report.unsigned else "")
     else:
         text = f"{'INTERRUPTED' if report.interrupted else 'TAMPERED'}: {report.problem}"
     _emit(args, report.__dict__, text)

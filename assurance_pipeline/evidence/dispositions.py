@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from assurance_pipeline.errors import AssuranceError
+from assurance_pipeline.evidence.people import registry_in_force, signer_for
 from assurance_pipeline.evidence.ledger import Ledger, LedgerEntry, LedgerError
 from assurance_pipeline.findings.model import DISPOSITIONS
 
@@ -23,7 +26,7 @@ def list_findings(ledger: Ledger) -> list[dict]:
     return [{**f, "disposition": disposed.get(f["id"])} for f in findings]
 
 
-def record_disposition(ledger: Ledger, finding_id: str, disposition: str, by: str, note: str) -> LedgerEntry:
+def record_disposition(ledger: Ledger, finding_id: str, disposition: str, by: str, note: str, key: Path | None = None) -> LedgerEntry:
     if disposition not in DISPOSITIONS:
         raise AssuranceError(f"--as {disposition!r}: use one of {', '.join(DISPOSITIONS)}")
     if not by.strip() or not note.strip():
@@ -32,4 +35,4 @@ def record_disposition(ledger: Ledger, finding_id: str, disposition: str, by: st
     if finding_id not in known:
         raise AssuranceError(f"finding {finding_id!r} is not in the evidence ledger (see `assurance findings`)")
     body = {"finding_id": finding_id, "cycle_id": known[finding_id]["cycle_id"], "disposition": disposition, "by": by, "note": note}
-    return ledger.append("disposition", body)
+    return ledger.append("disposition", body, signer_for("disposition", by, key, registry_in_force(ledger)))

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from assurance_pipeline.evidence.ledger import Ledger, LedgerEntry
 from assurance_pipeline.evidence.packs import list_packs, verify_packs
+from assurance_pipeline.evidence.people import check_signatures
+from assurance_pipeline.evidence.standard_texts import TEXTS_DIR, altered_texts
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -20,6 +22,8 @@ class StoreReport:
     head: str | None
     problem: str | None
     interrupted: bool = False  # the problem is a write cut short (a torn last line, a partial pack), not an edit
+    signed: int = 0  # authorizations, proposals and dispositions signed by a registered person
+    unsigned: int = 0  # those recorded while no people were registered (a demo)
 
 
 def verify_store(evidence_dir: Path) -> StoreReport:
@@ -29,19 +33,28 @@ def verify_store(evidence_dir: Path) -> StoreReport:
     report = ledger.verify()
     if not report.intact:
         return StoreReport(False, report.entries, report.head, report.problem, report.interrupted)
+    entries = list(islice(ledger.entries(), report.entries))  # entries appended since verify() are not checked
+    signatures = check_signatures(entries)
+    if signatures.problem:
+        return StoreReport(False, report.entries, report.head, signatures.problem)
+    altered = altered_texts(evidence_dir)
+    if altered:
+        return StoreReport(False, report.entries, report.head, f"{TEXTS_DIR}/{altered[0]}: a kept text of the standard no longer "
+                           "matches its sha256 (edited?)")
+    counts = {"signed": signatures.signed, "unsigned": signatures.unsigned}
     recorded: dict[str, dict[str, str]] = {}
-    for entry in islice(ledger.entries(), report.entries):  # entries appended since verify() are not checked
+    for entry in entries:
         if entry.kind != "cycle_decision":
             continue
         problem = _bad_cycle_decision(entry, recorded)
         if problem:  # the chain holds (seq n is line n), yet the entry cannot be what a cycle wrote
-            return StoreReport(False, report.entries, report.head, f"line {entry.seq} (seq {entry.seq}): {problem}")
+            return StoreReport(False, report.entries, report.head, f"line {entry.seq} (seq {entry.seq}): {problem}", **counts)
         recorded[entry.body["cycle_id"]] = entry.body["pack_sha256"]
     problems = verify_packs(evidence_dir, on_disk, recorded)
     if not problems:
-        return StoreReport(True, report.entries, report.head, None)
+        return StoreReport(True, report.entries, report.head, None, **counts)
     problem, interrupted = problems[0]
-    return StoreReport(False, report.entries, report.head, problem, interrupted)
+    return StoreReport(False, report.entries, report.head, problem, interrupted, **counts)
 
 
 def _bad_cycle_decision(entry: LedgerEntry, recorded: dict) -> str | None:
