@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import asdict
 import signal
 import sys
 import threading
@@ -153,8 +154,34 @@ def build_parser() -> argparse.ArgumentParser:
 
     verify = commands.add_parser("verify", help="check the whole evidence ledger and packs (exit 1 naming the first problem)")
     _evidence(verify)
+    verify.add_argument("--checkpoint", type=Path, help="a checkpoint kept earlier: also prove the log still extends it "
+                        "(catches truncation, rollback and a rewritten history)")
     verify.add_argument("--json", action="store_true")
     verify.set_defaults(handler=cmd_verify)
+
+    checkpoint = commands.add_parser("checkpoint", help="print the evidence log's latest signed checkpoint (keep it: `verify --checkpoint` proves the log extends it)")
+    _evidence(checkpoint)
+    checkpoint.add_argument("--json", action="store_true")
+    checkpoint.set_defaults(handler=cmd_checkpoint)
+
+    prove = commands.add_parser("prove", help="print an inclusion proof of one ledger entry against the latest checkpoint")
+    prove.add_argument("entry", type=_population, metavar="ENTRY", help="the entry's sequence number (as `verify` and the CLI print it)")
+    _evidence(prove)
+    prove.add_argument("--json", action="store_true")
+    prove.set_defaults(handler=cmd_prove)
+
+    witness = commands.add_parser("witness", help="as an independent party: check the log extends what you cosigned last, and cosign its latest checkpoint")
+    _evidence(witness)
+    witness.add_argument("--key", type=Path, required=True, help="your private key (`assurance keys new`)")
+    witness.add_argument("--state", type=Path, required=True, help="your state file: what you cosigned last (made on first use; keep it yourself)")
+    witness.add_argument("--name", help="the name you cosign as (default: the key file's name), e.g. auditor.example/w1")
+    witness.add_argument("--json", action="store_true")
+    witness.set_defaults(handler=cmd_witness)
+
+    repair = commands.add_parser("repair", help="move a torn last ledger line (a write cut short) aside and record the repair")
+    _evidence(repair)
+    repair.add_argument("--json", action="store_true")
+    repair.set_defaults(handler=cmd_repair)
 
     reperform = commands.add_parser("reperform", help="re-draw a cycle's sample from the source and confirm it is the same (exit 1 if not)")
     reperform.add_argument("cycle_id")
@@ -347,14 +374,96 @@ def cmd_verify(args: argparse.Namespace) -> int:
     ledger = _ledger(args.evidence)
     if not ledger.path.is_file():
         raise EvidenceStoreError(f"{args.evidence}: no ledger.jsonl (not an evidence store?)")
-    report = verify_store(args.evidence)
+    report = verify_store(args.evidence, _held_checkpoint(args.checkpoint) if args.checkpoint else None)
     if report.intact:
         text = f"intact: {report.entries} entries, head {report.head}; {report.signed} signed" + (
             f", {report.unsigned} UNSIGNED (recorded while no people were registered)" if report.unsigned else "")
+        text += f"; checkpoint at {report.checkpoint}" if report.checkpoint else ""
+        text += "".join(f"\nwitness {w.witness} cosigned up to {w.size} on {_utc(w.at)}" for w in report.witnesses)
+        text += f"\nthe log extends the checkpoint in {args.checkpoint}" if args.checkpoint else ""
     else:
         text = f"{'INTERRUPTED' if report.interrupted else 'TAMPERED'}: {report.problem}"
-    _emit(args, report.__dict__, text)
+        if report.interrupted and "last line is incomplete" in (report.problem or ""):
+            text += "; run `assurance repair` to move the torn bytes aside"
+    _emit(args, asdict(report), text)
     return 0 if report.intact else 1
+
+
+def _held_checkpoint(path: Path) -> bytes:
+    from assurance_pipeline.evidence.transparency import MAX_CHECKPOINT_BYTES
+
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_CHECKPOINT_BYTES + 1)
+    except OSError as err:
+        raise EvidenceStoreError(f"--checkpoint {path}: cannot be read ({err.strerror or err})") from None
+    if len(data) > MAX_CHECKPOINT_BYTES:
+        raise AssuranceError(f"--checkpoint {path}: too large for a checkpoint")
+    return data
+
+
+def _utc(seconds: int) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _existing_store(evidence: Path) -> Ledger:
+    ledger = _ledger(evidence)
+    if not ledger.path.is_file():
+        raise EvidenceStoreError(f"{evidence}: no ledger.jsonl (not an evidence store?)")
+    return ledger
+
+
+def cmd_checkpoint(args: argparse.Namespace) -> int:
+    from assurance_pipeline.evidence.checkpoints import read_identity
+    from assurance_pipeline.evidence.notes import vkey
+    from assurance_pipeline.evidence.transparency import latest_note
+
+    _existing_store(args.evidence)
+    note = latest_note(args.evidence).decode("utf-8", "replace")
+    log = read_identity(args.evidence)
+    key = vkey(log.origin, log.verifier.kind, log.verifier.public_key) if log else None
+    _emit(args, {"checkpoint": note, "checkpoint_key": key}, note.rstrip("\n"))
+    return 0
+
+
+def cmd_prove(args: argparse.Namespace) -> int:
+    from assurance_pipeline.evidence.transparency import LogView, inclusion_document
+
+    ledger = _existing_store(args.evidence)
+    proof = inclusion_document(args.evidence, LogView.of(ledger.raw_lines()), args.entry)
+    text = "\n".join([f"entry {args.entry} (leaf {proof['leaf_index']}) of a tree of {proof['tree_size']}",
+                      f"leaf hash {proof['leaf_hash']}", "inclusion path:", *(f"  {h}" for h in proof["inclusion_path"]),
+                      "checkpoint:", proof["checkpoint"].rstrip("\n"), f"checkpoint key: {proof['checkpoint_key']}"])
+    _emit(args, proof, text)
+    return 0
+
+
+def cmd_witness(args: argparse.Namespace) -> int:
+    from assurance_pipeline.evidence.signing import load_private_key
+    from assurance_pipeline.evidence.transparency import LogView, witness
+
+    ledger = _existing_store(args.evidence)
+    key = load_private_key(args.key)
+    name = args.name or args.key.stem
+    checkpoint, before = witness(args.evidence, LogView.of(ledger.raw_lines()), key, name, args.state)
+    since = f"consistent with what you cosigned at size {before}" if before is not None else "first cosignature (nothing cosigned before)"
+    _emit(args, {"witness": name, "size": checkpoint.size, "previous_size": before},
+          f"cosigned {checkpoint.origin} at size {checkpoint.size} as {name}: {since}")
+    return 0
+
+
+def cmd_repair(args: argparse.Namespace) -> int:
+    from assurance_pipeline.evidence.repair import repair
+
+    done = repair(_existing_store(args.evidence))
+    if done is None:
+        _emit(args, {"repaired": False}, "nothing to repair: the ledger's last line is complete")
+        return 0
+    _emit(args, {"repaired": True, **done}, f"moved {done['bytes']} torn bytes to {done['moved_to']} and recorded the repair "
+          f"as ledger entry {done['entry']}")
+    return 0
 
 
 def cmd_reperform(args: argparse.Namespace) -> int:

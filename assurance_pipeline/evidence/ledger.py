@@ -153,6 +153,10 @@ class Ledger:
             lines.append((len(parts) + 1, tail, False))
         return lines
 
+    def raw_lines(self) -> list[bytes]:
+        """Each complete line's bytes, without its newline: the leaves of the log's Merkle tree."""
+        return [raw for _, raw, terminated in self._lines() if terminated]
+
     def entries(self) -> Iterator[LedgerEntry]:
         """Every entry in file order; raises LedgerError naming the first invalid line."""
         for n, raw, terminated in self._lines():
@@ -177,11 +181,15 @@ class Ledger:
 
     def append(self, kind: str, body: dict, signer: Signer | None = None) -> LedgerEntry:
         """Add one entry under an exclusive lock so concurrent writers never fork the chain; `signer` signs its hash
-        (known only once the lock is held: it covers the place in the chain)."""
+        (known only once the lock is held: it covers the place in the chain). The store then signs a checkpoint of
+        the log as it now is (`checkpoints`)."""
+        from assurance_pipeline.evidence.checkpoints import identity, store_key, write_checkpoint
+
         if not isinstance(body, dict):
             raise TypeError(f"ledger body must be a dict, not {type(body).__name__}")
         body = json.loads(canonical_json(body))  # TypeError if not serializable; normalise keys
         self._check_folder()
+        key = store_key()  # before anything is written: an entry is never appended without its checkpoint key
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             lock = os.open(self.folder / LOCK_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
@@ -189,17 +197,19 @@ class Ledger:
             raise EvidenceStoreError(f"evidence store {self.folder}: cannot write to it ({err.strerror or err})") from None
         try:
             fcntl.flock(lock, fcntl.LOCK_EX)  # released when the descriptor is closed
-            entry = self._next_entry(kind, body)
+            log = identity(self.folder, key)
+            lines = self._lines()
+            entry = self._next_entry(kind, body, lines)
             if signer is not None:
                 entry = entry.model_copy(update={"signature": Signature(**signer.sign(entry.hash))})
             self._write_line((entry.line() + "\n").encode("utf-8"))
+            write_checkpoint(self.folder, [raw for _, raw, _ in lines] + [entry.line().encode("utf-8")], log, key)
         finally:
             os.close(lock)
         return entry
 
-    def _next_entry(self, kind: str, body: dict) -> LedgerEntry:
+    def _next_entry(self, kind: str, body: dict, lines: list[tuple[int, bytes, bool]]) -> LedgerEntry:
         """The entry that extends the chain, refusing a ledger whose last line is not a valid entry."""
-        lines = self._lines()
         prev_entry = None
         if lines:
             n, raw, terminated = lines[-1]

@@ -87,17 +87,13 @@ def new_key(name: str, directory: Path) -> tuple[Path, str]:
     if store is not None:
         raise AssuranceError(f"keys new --out {directory}: inside the evidence store {store}; keep private keys elsewhere")
     key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     path = directory / f"{name}.key"
     try:
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        write_private_key(path, key)
     except FileExistsError:
         raise AssuranceError(f"{path}: a key file already exists; a key is never overwritten (choose another --name or --out)") from None
     except OSError as err:
         raise AssuranceError(f"{path}: cannot be written ({err.strerror or err})") from None
-    with os.fdopen(fd, "wb") as out:
-        out.write(pem)
     return path, public_key_text(key.public_key())
 
 
@@ -108,25 +104,35 @@ def _evidence_store_around(directory: Path) -> Path | None:
     return None
 
 
-def load_private_key(path: Path) -> Ed25519PrivateKey:
-    """The private key in `path`, refusing a file others can read (as ssh does) or that is not an Ed25519 key."""
+def load_private_key(path: Path, what: str = "--key") -> Ed25519PrivateKey:
+    """The private key in `path`, refusing a file others can read (as ssh does) or that is not an Ed25519 key;
+    `what` names it in the message (the option or variable it came from)."""
     try:
         info = os.stat(path)
     except OSError as err:
-        raise AssuranceError(f"--key {path}: cannot be read ({err.strerror or err})") from None
+        raise AssuranceError(f"{what} {path}: cannot be read ({err.strerror or err})") from None
     if not stat.S_ISREG(info.st_mode):
-        raise AssuranceError(f"--key {path}: not a file")
+        raise AssuranceError(f"{what} {path}: not a file")
     if info.st_mode & 0o077:
-        raise AssuranceError(f"--key {path}: others can read it (mode {stat.S_IMODE(info.st_mode):o}); run chmod 600 on it")
+        raise AssuranceError(f"{what} {path}: others can read it (mode {stat.S_IMODE(info.st_mode):o}); run chmod 600 on it")
     if info.st_size > MAX_KEY_FILE_BYTES:
-        raise AssuranceError(f"--key {path}: not a private key file (too large)")
+        raise AssuranceError(f"{what} {path}: not a private key file (too large)")
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (ValueError, TypeError, OSError):
-        raise AssuranceError(f"--key {path}: not an unencrypted PEM private key as `assurance keys new` writes it") from None
+        raise AssuranceError(f"{what} {path}: not an unencrypted PEM private key as `assurance keys new` writes it") from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise AssuranceError(f"--key {path}: not an Ed25519 key")
+        raise AssuranceError(f"{what} {path}: not an Ed25519 key")
     return key
+
+
+def write_private_key(path: Path, key: Ed25519PrivateKey) -> None:
+    """Write a new key file, mode 0600; never over an existing one (FileExistsError)."""
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(pem)
 
 
 def key_file(given: Path | None) -> Path | None:
