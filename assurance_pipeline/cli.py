@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import asdict
 import signal
 import sys
 import threading
@@ -100,9 +101,28 @@ def build_parser() -> argparse.ArgumentParser:
     authorize.add_argument("--standard", type=Path, required=True, help="the standard folder")
     authorize.add_argument("--by", required=True, help="who authorizes it (a person, in business terms)")
     authorize.add_argument("--note", default="", help="why, e.g. the change request")
+    _key(authorize)
     _evidence(authorize, required=False)
     authorize.add_argument("--json", action="store_true")
     authorize.set_defaults(handler=cmd_authorize)
+
+    propose = commands.add_parser("propose", help="record a proposed change of the standard: the diff since the last authorization, in words")
+    propose.add_argument("--standard", type=Path, required=True, help="the standard folder, as changed")
+    propose.add_argument("--by", required=True, help="who proposes the change (someone else authorizes it)")
+    propose.add_argument("--note", default="", help="why, e.g. the change request")
+    _key(propose)
+    _evidence(propose, required=False)
+    propose.add_argument("--json", action="store_true")
+    propose.set_defaults(handler=cmd_propose)
+
+    keys = commands.add_parser("keys", help="signing keys of the people who authorize, propose and dispose")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True, parser_class=_Parser)
+    new_key = key_commands.add_parser("new", help="make a person's Ed25519 key pair; prints the public key to register under `people`")
+    new_key.add_argument("--name", required=True, help="the person's name as registered under `people` (names the key file)")
+    new_key.add_argument("--out", type=Path, help="folder for the private key (default $ASSURANCE_KEY_DIR or ~/.assurance/keys; "
+                         "never inside an evidence store)")
+    new_key.add_argument("--json", action="store_true")
+    new_key.set_defaults(handler=cmd_keys_new)
 
     cycle = commands.add_parser("cycle", help="run one governed cycle through the Dagster assets and print its result")
     _standard_source(cycle)
@@ -129,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     dispose.add_argument("--note", required=True, help="the rationale, for the record")
     dispose.add_argument("--to", metavar="NAME", help="with --as escalate (required there): whom it is escalated to")
     dispose.add_argument("--supersede", action="store_true", help="replace the disposition that stands (which stays on the record)")
+    _key(dispose)
     _evidence(dispose)
     dispose.add_argument("--json", action="store_true")
     dispose.set_defaults(handler=cmd_dispose)
@@ -147,8 +168,34 @@ def build_parser() -> argparse.ArgumentParser:
 
     verify = commands.add_parser("verify", help="check the whole evidence ledger and packs (exit 1 naming the first problem)")
     _evidence(verify)
+    verify.add_argument("--checkpoint", type=Path, help="a checkpoint kept earlier: also prove the log still extends it "
+                        "(catches truncation, rollback and a rewritten history)")
     verify.add_argument("--json", action="store_true")
     verify.set_defaults(handler=cmd_verify)
+
+    checkpoint = commands.add_parser("checkpoint", help="print the evidence log's latest signed checkpoint (keep it: `verify --checkpoint` proves the log extends it)")
+    _evidence(checkpoint)
+    checkpoint.add_argument("--json", action="store_true")
+    checkpoint.set_defaults(handler=cmd_checkpoint)
+
+    prove = commands.add_parser("prove", help="print an inclusion proof of one ledger entry against the latest checkpoint")
+    prove.add_argument("entry", type=_population, metavar="ENTRY", help="the entry's sequence number (as `verify` and the CLI print it)")
+    _evidence(prove)
+    prove.add_argument("--json", action="store_true")
+    prove.set_defaults(handler=cmd_prove)
+
+    witness = commands.add_parser("witness", help="as an independent party: check the log extends what you cosigned last, and cosign its latest checkpoint")
+    _evidence(witness)
+    witness.add_argument("--key", type=Path, required=True, help="your private key (`assurance keys new`)")
+    witness.add_argument("--state", type=Path, required=True, help="your state file: what you cosigned last (made on first use; keep it yourself)")
+    witness.add_argument("--name", help="the name you cosign as (default: the key file's name), e.g. auditor.example/w1")
+    witness.add_argument("--json", action="store_true")
+    witness.set_defaults(handler=cmd_witness)
+
+    repair = commands.add_parser("repair", help="move a torn last ledger line (a write cut short) aside and record the repair")
+    _evidence(repair)
+    repair.add_argument("--json", action="store_true")
+    repair.set_defaults(handler=cmd_repair)
 
     reperform = commands.add_parser("reperform", help="re-draw a cycle's sample from the source and confirm it is the same (exit 1 if not)")
     reperform.add_argument("cycle_id")
@@ -171,6 +218,11 @@ def build_parser() -> argparse.ArgumentParser:
 def _standard_source(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--standard", type=Path, required=True, help="the standard folder")
     parser.add_argument("--source", required=True, help="the decision log: file.parquet, dir/, file.csv, duckdb:///x.db?table=t")
+
+
+def _key(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--key", type=Path, help="the signer's private key (default: the file ASSURANCE_SIGNING_KEY names); "
+                        "needed once the authorized standard registers people")
 
 
 def _evidence(parser: argparse.ArgumentParser, required: bool = True) -> None:
@@ -233,8 +285,37 @@ def cmd_baseline(args: argparse.Namespace) -> int:
 def cmd_authorize(args: argparse.Namespace) -> int:
     from assurance_pipeline.standard.integrity import authorize
 
-    auth = authorize(args.standard, args.by, args.note, _ledger(args.evidence))
-    _emit(args, auth.model_dump(), f"authorized {auth.standard} v{auth.version} by {auth.authorized_by}: sha256 {auth.sha256} ({len(auth.files)} files)")
+    done = authorize(args.standard, args.by, args.note, _ledger(args.evidence), args.key)
+    auth = done.authorization
+    signed = f"signed by {done.signed_by}" if done.signed_by else "UNSIGNED (no people registered)"
+    carried = f", carrying out proposal {done.proposal_seq}" if done.proposal_seq else ""
+    text = f"authorized {auth.standard} v{auth.version} by {auth.authorized_by}, {signed}{carried}: sha256 {auth.sha256} ({len(auth.files)} files)"
+    _emit(args, {**auth.model_dump(), "changes": done.changes, "proposal": done.proposal_seq, "signed_by": done.signed_by},
+          "\n".join([text, *_change_lines(done.changes)]))
+    return 0
+
+
+def _change_lines(changes: list[str]) -> list[str]:
+    return [f"changes ({len(changes)}):", *(f"  {line}" for line in changes)] if changes else ["no change since the last authorization"]
+
+
+def cmd_propose(args: argparse.Namespace) -> int:
+    from assurance_pipeline.standard.proposals import propose
+
+    entry, change = propose(args.standard, args.by, args.note, _ledger(args.evidence), args.key)
+    signed = f"signed by {entry.signature.by}" if entry.signature else "UNSIGNED (no people registered)"
+    text = f"proposal recorded (ledger entry {entry.seq}) by {args.by}, {signed}; someone other than {args.by} authorizes it"
+    _emit(args, {"entry": entry.seq, **entry.body}, "\n".join([text, *_change_lines(change.lines)]))
+    return 0
+
+
+def cmd_keys_new(args: argparse.Namespace) -> int:
+    from assurance_pipeline.evidence.signing import default_key_dir, new_key
+
+    path, public = new_key(args.name, args.out or default_key_dir())
+    _emit(args, {"name": args.name, "private_key": str(path), "public_key": public},
+          f"private key: {path} (mode 0600; keep it to yourself, never in the evidence store)\n"
+          f"register it in standard.yaml:\n  - {{name: {args.name}, role: owner, public_key: \"{public}\"}}")
     return 0
 
 
@@ -283,9 +364,10 @@ def _quiet(handler):
 def cmd_dispose(args: argparse.Namespace) -> int:
     from assurance_pipeline.evidence.dispositions import record_disposition
 
-    entry = record_disposition(_ledger(args.evidence), args.finding_id, args.disposition, args.by, args.note, args.supersede, args.to)
+    entry = record_disposition(_ledger(args.evidence), args.finding_id, args.disposition, args.by, args.note, args.supersede, args.to, args.key)
     to = f" to {args.to}" if args.to else ""
-    _emit(args, entry.body, f"{args.finding_id}: disposed as {args.disposition}{to} by {args.by} (ledger entry {entry.seq})"
+    signed = f", signed by {entry.signature.by}" if entry.signature else " (UNSIGNED: no people registered)"
+    _emit(args, entry.body, f"{args.finding_id}: disposed as {args.disposition}{to} by {args.by}{signed} (ledger entry {entry.seq})"
           + (f"; it supersedes ledger entry {entry.body['supersedes']}" if "supersedes" in entry.body else ""))
     return 0
 
@@ -310,13 +392,96 @@ def cmd_verify(args: argparse.Namespace) -> int:
     ledger = _ledger(args.evidence)
     if not ledger.path.is_file():
         raise EvidenceStoreError(f"{args.evidence}: no ledger.jsonl (not an evidence store?)")
-    report = verify_store(args.evidence)
+    report = verify_store(args.evidence, _held_checkpoint(args.checkpoint) if args.checkpoint else None)
     if report.intact:
-        text = f"intact: {report.entries} entries, head {report.head}"
+        text = f"intact: {report.entries} entries, head {report.head}; {report.signed} signed" + (
+            f", {report.unsigned} UNSIGNED (recorded while no people were registered)" if report.unsigned else "")
+        text += f"; checkpoint at {report.checkpoint}" if report.checkpoint else ""
+        text += "".join(f"\nwitness {w.witness} cosigned up to {w.size} on {_utc(w.at)}" for w in report.witnesses)
+        text += f"\nthe log extends the checkpoint in {args.checkpoint}" if args.checkpoint else ""
     else:
         text = f"{'INTERRUPTED' if report.interrupted else 'TAMPERED'}: {report.problem}"
-    _emit(args, report.__dict__, text)
+        if report.interrupted and "last line is incomplete" in (report.problem or ""):
+            text += "; run `assurance repair` to move the torn bytes aside"
+    _emit(args, asdict(report), text)
     return 0 if report.intact else 1
+
+
+def _held_checkpoint(path: Path) -> bytes:
+    from assurance_pipeline.evidence.transparency import MAX_CHECKPOINT_BYTES
+
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_CHECKPOINT_BYTES + 1)
+    except OSError as err:
+        raise EvidenceStoreError(f"--checkpoint {path}: cannot be read ({err.strerror or err})") from None
+    if len(data) > MAX_CHECKPOINT_BYTES:
+        raise AssuranceError(f"--checkpoint {path}: too large for a checkpoint")
+    return data
+
+
+def _utc(seconds: int) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _existing_store(evidence: Path) -> Ledger:
+    ledger = _ledger(evidence)
+    if not ledger.path.is_file():
+        raise EvidenceStoreError(f"{evidence}: no ledger.jsonl (not an evidence store?)")
+    return ledger
+
+
+def cmd_checkpoint(args: argparse.Namespace) -> int:
+    from assurance_pipeline.evidence.checkpoints import read_identity
+    from assurance_pipeline.evidence.notes import vkey
+    from assurance_pipeline.evidence.transparency import latest_note
+
+    _existing_store(args.evidence)
+    note = latest_note(args.evidence).decode("utf-8", "replace")
+    log = read_identity(args.evidence)
+    key = vkey(log.origin, log.verifier.kind, log.verifier.public_key) if log else None
+    _emit(args, {"checkpoint": note, "checkpoint_key": key}, note.rstrip("\n"))
+    return 0
+
+
+def cmd_prove(args: argparse.Namespace) -> int:
+    from assurance_pipeline.evidence.transparency import LogView, inclusion_document
+
+    ledger = _existing_store(args.evidence)
+    proof = inclusion_document(args.evidence, LogView.of(ledger.raw_lines()), args.entry)
+    text = "\n".join([f"entry {args.entry} (leaf {proof['leaf_index']}) of a tree of {proof['tree_size']}",
+                      f"leaf hash {proof['leaf_hash']}", "inclusion path:", *(f"  {h}" for h in proof["inclusion_path"]),
+                      "checkpoint:", proof["checkpoint"].rstrip("\n"), f"checkpoint key: {proof['checkpoint_key']}"])
+    _emit(args, proof, text)
+    return 0
+
+
+def cmd_witness(args: argparse.Namespace) -> int:
+    from assurance_pipeline.evidence.signing import load_private_key
+    from assurance_pipeline.evidence.transparency import LogView, witness
+
+    ledger = _existing_store(args.evidence)
+    key = load_private_key(args.key)
+    name = args.name or args.key.stem
+    checkpoint, before = witness(args.evidence, LogView.of(ledger.raw_lines()), key, name, args.state)
+    since = f"consistent with what you cosigned at size {before}" if before is not None else "first cosignature (nothing cosigned before)"
+    _emit(args, {"witness": name, "size": checkpoint.size, "previous_size": before},
+          f"cosigned {checkpoint.origin} at size {checkpoint.size} as {name}: {since}")
+    return 0
+
+
+def cmd_repair(args: argparse.Namespace) -> int:
+    from assurance_pipeline.evidence.repair import repair
+
+    done = repair(_existing_store(args.evidence))
+    if done is None:
+        _emit(args, {"repaired": False}, "nothing to repair: the ledger's last line is complete")
+        return 0
+    _emit(args, {"repaired": True, **done}, f"moved {done['bytes']} torn bytes to {done['moved_to']} and recorded the repair "
+          f"as ledger entry {done['entry']}")
+    return 0
 
 
 def cmd_reperform(args: argparse.Namespace) -> int:

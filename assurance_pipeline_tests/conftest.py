@@ -7,10 +7,12 @@ import pytest
 
 @pytest.fixture(autouse=True, scope="session")
 def _fingerprint_key_file(tmp_path_factory):
-    """Tests (and the CLIs they start) keep their fingerprint key in a temporary file, never in the home folder."""
+    """Tests (and the CLIs they start) keep their keys in a temporary folder, never in the home folder."""
     path = tmp_path_factory.mktemp("keys") / "fingerprint.key"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ASSURANCE_FINGERPRINT_KEY_FILE", str(path))
+        patch.setenv("ASSURANCE_STORE_KEY_FILE", str(path.with_name("store.key")))  # the evidence stores' checkpoint key
+        patch.setenv("ASSURANCE_KEY_DIR", str(path.with_name("people")))  # where `assurance keys new` writes
         patch.delenv("ASSURANCE_FINGERPRINT_KEY", raising=False)
         yield path
 

@@ -3,8 +3,11 @@ lifecycle: a later one supersedes the one standing only when asked to, and every
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from assurance_pipeline.errors import AssuranceError
 from assurance_pipeline.evidence.ledger import Ledger, LedgerEntry
+from assurance_pipeline.evidence.people import registry_in_force, signer_for
 from assurance_pipeline.findings.lifecycle import OPEN, read_findings
 from assurance_pipeline.findings.model import DISPOSITIONS
 
@@ -19,8 +22,9 @@ def list_findings(ledger: Ledger) -> list[dict]:
 
 
 def record_disposition(ledger: Ledger, finding_id: str, disposition: str, by: str, note: str,
-                       supersede: bool = False, to: str | None = None) -> LedgerEntry:
-    """The one way a disposition is recorded (CLI and Dagster job): checked against the finding's lifecycle first."""
+                       supersede: bool = False, to: str | None = None, key: Path | None = None) -> LedgerEntry:
+    """The one way a disposition is recorded (CLI and Dagster job): checked against the finding's lifecycle first,
+    then signed by `by` with `key` (see `people.signer_for`)."""
     _check_fields(disposition, by, note, to)
     record = read_findings(ledger).get(finding_id)
     if record is None:
@@ -36,7 +40,7 @@ def record_disposition(ledger: Ledger, finding_id: str, disposition: str, by: st
         body["to"] = to
     if current:
         body["supersedes"] = current.seq  # the ledger entry of the disposition this one replaces
-    return ledger.append("disposition", body)
+    return ledger.append("disposition", body, signer_for("disposition", by, key, registry_in_force(ledger)))
 
 
 def _check_fields(disposition: str, by: str, note: str, to: str | None) -> None:

@@ -14,11 +14,14 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from assurance_pipeline.errors import EvidenceStoreError
+
+if TYPE_CHECKING:
+    from assurance_pipeline.evidence.signing import Signer
 
 GENESIS = "0" * 64
 LEDGER_FILE = "ledger.jsonl"
@@ -47,8 +50,20 @@ def _entry_hash(seq: int, at: str, kind: str, body: dict, prev: str) -> str:
     return sha256_hex(canonical_json({"seq": seq, "at": at, "kind": kind, "body": body, "prev": prev}))
 
 
+class Signature(BaseModel):
+    """A person's Ed25519 signature of an entry's hash (see `signing`); checked by `verify` against the key the
+    authorized standard registered for `by` at that point of the ledger."""
+
+    model_config = ConfigDict(frozen=True, strict=True, extra="forbid")
+
+    by: str
+    public_key: str
+    value: str
+
+
 class LedgerEntry(BaseModel):
-    """One line of the ledger; ``hash`` covers every other field, ``prev`` links the chain."""
+    """One line of the ledger; ``hash`` covers every field but the signature, which signs the hash; ``prev`` links
+    the chain."""
 
     model_config = ConfigDict(frozen=True, strict=True, extra="forbid")
 
@@ -58,6 +73,11 @@ class LedgerEntry(BaseModel):
     body: dict
     prev: str = Field(pattern=_HEX64)
     hash: str = Field(pattern=_HEX64)
+    signature: Signature | None = None
+
+    def line(self) -> str:
+        """The entry as the ledger writes it: one canonical JSON text (an unsigned entry has no signature key)."""
+        return canonical_json(self.model_dump(exclude_none=True))
 
     def computed_hash(self) -> str:
         """The hash this entry's content should carry; differs from ``hash`` if edited."""
@@ -101,7 +121,7 @@ def _parse_line(raw: bytes, terminated: bool) -> LedgerEntry:
         raise _BadLine(f": not a ledger entry (bad {', '.join(fields)})") from None
     if entry.computed_hash() != entry.hash:
         raise _BadLine(f" (seq {entry.seq}): hash does not match its content (edited?)")
-    if text != canonical_json(entry.model_dump()):  # the hash covers the values; this covers every byte
+    if text != entry.line():  # the hash covers the values; this covers every byte
         raise _BadLine(f" (seq {entry.seq}): not written the way the ledger writes its lines (edited?)")
     return entry
 
@@ -133,6 +153,10 @@ class Ledger:
             lines.append((len(parts) + 1, tail, False))
         return lines
 
+    def raw_lines(self) -> list[bytes]:
+        """Each complete line's bytes, without its newline: the leaves of the log's Merkle tree."""
+        return [raw for _, raw, terminated in self._lines() if terminated]
+
     def entries(self) -> Iterator[LedgerEntry]:
         """Every entry in file order; raises LedgerError naming the first invalid line."""
         for n, raw, terminated in self._lines():
@@ -155,12 +179,17 @@ class Ledger:
             if e.kind == kind and all(k in e.body and e.body[k] == v for k, v in body_match.items())
         ]
 
-    def append(self, kind: str, body: dict) -> LedgerEntry:
-        """Add one entry under an exclusive lock so concurrent writers never fork the chain."""
+    def append(self, kind: str, body: dict, signer: Signer | None = None) -> LedgerEntry:
+        """Add one entry under an exclusive lock so concurrent writers never fork the chain; `signer` signs its hash
+        (known only once the lock is held: it covers the place in the chain). The store then signs a checkpoint of
+        the log as it now is (`checkpoints`)."""
+        from assurance_pipeline.evidence.checkpoints import identity, store_key, write_checkpoint
+
         if not isinstance(body, dict):
             raise TypeError(f"ledger body must be a dict, not {type(body).__name__}")
         body = json.loads(canonical_json(body))  # TypeError if not serializable; normalise keys
         self._check_folder()
+        key = store_key()  # before anything is written: an entry is never appended without its checkpoint key
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             lock = os.open(self.folder / LOCK_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
@@ -168,15 +197,19 @@ class Ledger:
             raise EvidenceStoreError(f"evidence store {self.folder}: cannot write to it ({err.strerror or err})") from None
         try:
             fcntl.flock(lock, fcntl.LOCK_EX)  # released when the descriptor is closed
-            entry = self._next_entry(kind, body)
-            self._write_line((canonical_json(entry.model_dump()) + "\n").encode("utf-8"))
+            log = identity(self.folder, key)
+            lines = self._lines()
+            entry = self._next_entry(kind, body, lines)
+            if signer is not None:
+                entry = entry.model_copy(update={"signature": Signature(**signer.sign(entry.hash))})
+            self._write_line((entry.line() + "\n").encode("utf-8"))
+            write_checkpoint(self.folder, [raw for _, raw, _ in lines] + [entry.line().encode("utf-8")], log, key)
         finally:
             os.close(lock)
         return entry
 
-    def _next_entry(self, kind: str, body: dict) -> LedgerEntry:
+    def _next_entry(self, kind: str, body: dict, lines: list[tuple[int, bytes, bool]]) -> LedgerEntry:
         """The entry that extends the chain, refusing a ledger whose last line is not a valid entry."""
-        lines = self._lines()
         prev_entry = None
         if lines:
             n, raw, terminated = lines[-1]

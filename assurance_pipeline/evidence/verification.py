@@ -1,14 +1,18 @@
-"""Verify the whole evidence store: the ledger's hash chain, then every pack against the hashes it recorded."""
+"""Verify the whole evidence store: the ledger's hash chain, its signed checkpoints, people's signatures, then every pack
+against the hashes it recorded."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from itertools import islice
+from functools import partial
 from pathlib import Path
 
 from assurance_pipeline.evidence.ledger import Ledger, LedgerEntry
 from assurance_pipeline.evidence.packs import list_packs, verify_packs
+from assurance_pipeline.evidence.people import check_signatures
+from assurance_pipeline.evidence.standard_texts import TEXTS_DIR, altered_texts
+from assurance_pipeline.evidence.transparency import Cosigned, LogView, check_held_checkpoint, check_log
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -20,28 +24,59 @@ class StoreReport:
     head: str | None
     problem: str | None
     interrupted: bool = False  # the problem is a write cut short (a torn last line, a partial pack), not an edit
+    signed: int = 0  # authorizations, proposals and dispositions signed by a registered person
+    unsigned: int = 0  # those recorded while no people were registered (a demo)
+    checkpoint: int | None = None  # the size the store's latest signed checkpoint covers
+    witnesses: tuple[Cosigned, ...] = ()  # the latest cosignature of each witness
 
 
-def verify_store(evidence_dir: Path) -> StoreReport:
-    """The first problem found, named; packs are checked only once the chain itself holds."""
+def verify_store(evidence_dir: Path, held_checkpoint: bytes | None = None) -> StoreReport:
+    """The first problem found, named, in the order each check relies on the one before: the hash chain, the signed
+    checkpoints and witnesses' cosignatures, people's signatures, the kept standard texts, the cycle entries and their
+    packs, and last a checkpoint someone kept (`held_checkpoint`), which the log must still extend."""
     ledger = Ledger(evidence_dir)
     on_disk = list_packs(evidence_dir)
-    report = ledger.verify()
-    if not report.intact:
-        return StoreReport(False, report.entries, report.head, report.problem, report.interrupted)
-    recorded: dict[str, dict[str, str]] = {}
-    for entry in islice(ledger.entries(), report.entries):  # entries appended since verify() are not checked
-        if entry.kind != "cycle_decision":
-            continue
-        problem = _bad_cycle_decision(entry, recorded)
-        if problem:  # the chain holds (seq n is line n), yet the entry cannot be what a cycle wrote
-            return StoreReport(False, report.entries, report.head, f"line {entry.seq} (seq {entry.seq}): {problem}")
-        recorded[entry.body["cycle_id"]] = entry.body["pack_sha256"]
-    problems = verify_packs(evidence_dir, on_disk, recorded)
-    if not problems:
-        return StoreReport(True, report.entries, report.head, None)
-    problem, interrupted = problems[0]
-    return StoreReport(False, report.entries, report.head, problem, interrupted)
+    chain = ledger.verify()
+    if not chain.intact:
+        return StoreReport(False, chain.entries, chain.head, chain.problem, chain.interrupted)
+    lines = ledger.raw_lines()[: chain.entries]  # entries appended since verify() are not checked
+    entries = [LedgerEntry.model_validate_json(line) for line in lines]
+    view = LogView.of(lines)
+    log = check_log(evidence_dir, view)
+    signatures = check_signatures(entries)
+    report = partial(StoreReport, entries=chain.entries, head=chain.head, signed=signatures.signed, unsigned=signatures.unsigned,
+                     checkpoint=log.checkpoint, witnesses=log.witnesses)
+    problem = (None if log.interrupted else log.problem) or signatures.problem or _altered_texts(evidence_dir) \
+        or _cycle_problem(entries) or (check_held_checkpoint(evidence_dir, view, held_checkpoint) if held_checkpoint is not None else None)
+    if problem:
+        return report(intact=False, problem=problem)
+    packs = verify_packs(evidence_dir, on_disk, _recorded_packs(entries))
+    if packs:
+        return report(intact=False, problem=packs[0][0], interrupted=packs[0][1])
+    if log.interrupted:
+        return report(intact=False, problem=log.problem, interrupted=True)
+    return report(intact=True, problem=None)
+
+
+def _altered_texts(evidence_dir: Path) -> str | None:
+    altered = altered_texts(evidence_dir)
+    return f"{TEXTS_DIR}/{altered[0]}: a kept text of the standard no longer matches its sha256 (edited?)" if altered else None
+
+
+def _cycle_problem(entries: list[LedgerEntry]) -> str | None:
+    """The first cycle_decision entry that cannot be what a cycle wrote (the chain holds, so seq n is line n)."""
+    recorded: dict[str, dict] = {}
+    for entry in entries:
+        if entry.kind == "cycle_decision":
+            problem = _bad_cycle_decision(entry, recorded)
+            if problem:
+                return f"line {entry.seq} (seq {entry.seq}): {problem}"
+            recorded[entry.body["cycle_id"]] = entry.body["pack_sha256"]
+    return None
+
+
+def _recorded_packs(entries: list[LedgerEntry]) -> dict[str, dict[str, str]]:
+    return {e.body["cycle_id"]: e.body["pack_sha256"] for e in entries if e.kind == "cycle_decision"}
 
 
 def _bad_cycle_decision(entry: LedgerEntry, recorded: dict) -> str | None:

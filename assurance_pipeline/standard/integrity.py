@@ -12,12 +12,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assurance_pipeline.errors import AssuranceError
 from assurance_pipeline.evidence.ledger import Ledger, sha256_hex
+from assurance_pipeline.evidence.people import check_signatures
 from assurance_pipeline.standard.limits import LimitError, check_inside, read_bytes_bounded
 from assurance_pipeline.standard.loading import load_standard, read_yaml, standard_files
+from assurance_pipeline.standard.models import Standard
 
 AUTHORIZATION_FILE = "authorization.yaml"
 
@@ -33,6 +35,7 @@ class Authorization(BaseModel):
     note: str = ""
     files: dict[str, str]
     sha256: str
+    people: list[dict] = Field(default_factory=list)  # who may sign from now on (name, role, public key, actors)
 
 
 @dataclass(frozen=True)
@@ -91,10 +94,19 @@ def check_integrity(root: Path, ledger: Ledger, files: dict[str, bytes] | None =
     problems = [*_file_changes(auth.files, hashes)]
     if standard_digest(auth.files) != auth.sha256:
         problems.append(f"{AUTHORIZATION_FILE} was edited: its sha256 does not match its own file list")
-    if not ledger.find("authorization", **auth.model_dump()):  # every field: a forged signer or date is caught too
+    signatures = check_signatures(ledger.entries())
+    if signatures.problem:  # an authorization someone appended in another's name, say
+        problems.append(f"the evidence ledger's signatures do not hold: {signatures.problem}")
+    if not _recorded(ledger, auth):  # every field: a forged signer or date is caught too
         problems.append(f"{AUTHORIZATION_FILE}: this authorization (sha256 {auth.sha256[:12]}…, by {auth.authorized_by}) "
                         "is not recorded in the evidence ledger")
     return IntegrityReport(not problems, digest, auth.sha256, auth.authorized_by, auth.authorized_at, problems)
+
+
+def _recorded(ledger: Ledger, auth: Authorization) -> bool:
+    """Whether the ledger holds this very authorization (entries from before people were registered have none)."""
+    wanted = auth.model_dump()
+    return any(all({"people": [], **e.body}.get(k) == v for k, v in wanted.items()) for e in ledger.find("authorization"))
 
 
 def _file_changes(authorized: dict[str, str], current: dict[str, str]) -> list[str]:
@@ -104,28 +116,55 @@ def _file_changes(authorized: dict[str, str], current: dict[str, str]) -> list[s
     return changes
 
 
-def authorize(root: Path, by: str, note: str, ledger: Ledger) -> Authorization:
-    """Sign off the standard as it is now: refuse an invalid one, record it in the ledger, then write the file."""
-    if not by.strip():
-        raise AssuranceError("--by: the name of the person authorizing must not be empty")
+def checked_files(root: Path) -> tuple[dict[str, bytes], Standard]:
+    """The standard's files, read once, and the standard they make, refusing one a cycle could not use (an invalid
+    file, a baseline of the wrong shape): what is signed off or proposed is what a cycle will run."""
     from assurance_pipeline.drift.baseline import read_baseline  # drift builds on the standard, not the reverse
 
-    files = standard_files(root)  # read once: the bytes signed off are the bytes checked
+    files = standard_files(root)
     standard = load_standard(root, files)
-    read_baseline(root, files)  # a baseline a cycle could not use is refused here, not signed off
-    hashes = file_hashes(files)
+    read_baseline(root, files)
+    return files, standard
+
+
+@dataclass(frozen=True)
+class Authorized:
+    authorization: Authorization
+    changes: list[str]
+    proposal_seq: int | None
+    signed_by: str | None
+
+
+def authorize(root: Path, by: str, note: str, ledger: Ledger, key: Path | None = None) -> Authorized:
+    """Sign off the standard as it is now: refuse an invalid one and one that breaks separation of duties, record it in
+    the ledger (signed, with the change in words and the proposal it carries out), then write authorization.yaml."""
+    from assurance_pipeline.evidence.people import registry_in_force, signer_for
+    from assurance_pipeline.evidence.standard_texts import keep_texts
+    from assurance_pipeline.standard.proposals import check_separation, pending_change
+
+    if not by.strip():
+        raise AssuranceError("--by: the name of the person authorizing must not be empty")
+    files, standard = checked_files(root)  # read once: the bytes signed off are the bytes checked
+    people = [p.model_dump() for p in standard.header.people]
+    new_people = {p["name"]: p for p in people}
+    change = pending_change(ledger, files)
+    proposal = check_separation(change, by, ledger, new_people)
+    signer = signer_for("authorization", by, key, registry_in_force(ledger) or new_people)
     auth = Authorization(
         standard=standard.header.name,
         version=standard.header.version,
         authorized_by=by,
         authorized_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         note=note,
-        files=hashes,
-        sha256=standard_digest(hashes),
+        files=change.hashes,
+        sha256=change.digest,
+        people=people,
     )
-    ledger.append("authorization", auth.model_dump())
+    keep_texts(ledger.folder, files)
+    body = {**auth.model_dump(), "changes": change.lines, "proposal": proposal.seq if proposal else None}
+    ledger.append("authorization", body, signer)
     _write_atomically(root / AUTHORIZATION_FILE, yaml.safe_dump(auth.model_dump(), sort_keys=False))
-    return auth
+    return Authorized(auth, change.lines, proposal.seq if proposal else None, signer.name if signer else None)
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -19,6 +19,7 @@ MAX_BASELINE_BYTES = 256 * 1024 * 1024  # the go-live baseline: aggregates, cell
 MAX_YAML_DEPTH = 32  # nested mappings/sequences/values in one file
 MAX_DECISION_POINTS = 200  # files in decision_points/
 MAX_ACTORS = 1_000
+MAX_PEOPLE = 1_000
 MAX_CONDITIONS = 200  # per decision point
 MAX_OUTCOME_METRICS = 50  # per decision point
 MAX_CONTRACT_COLUMNS = 500  # per decision point
@@ -151,6 +152,7 @@ def _first_line(err: Exception) -> str:
 
 def check_header_size(data: dict) -> None:
     _at_most(data.get("actors"), MAX_ACTORS, "actors", "actors")
+    _at_most(data.get("people"), MAX_PEOPLE, "people", "people")
 
 
 def check_point_size(data: dict) -> None:

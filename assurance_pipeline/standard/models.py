@@ -77,14 +77,38 @@ class DispositionGrace(_Strict):
     routine: int = Field(default=14, ge=0)
 
 
+Role = Literal["owner", "authorizer", "reviewer"]
+
+
+class Person(_Strict):
+    """Someone who may sign: an `authorizer` signs off the standard; anyone registered may propose a change or
+    dispose of a finding. `actors` are the actor ids this person executes decisions as (separation of duties:
+    nobody authorizes a change that registers or widens an actor they act as)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
+    public_key: str
+    actors: list[str] = Field(default_factory=list)
+
+    @field_validator("public_key")
+    @classmethod
+    def _an_ed25519_key(cls, value: str) -> str:
+        from assurance_pipeline.evidence.signing import parse_public_key
+
+        parse_public_key(value)
+        return value
+
+
 class StandardHeader(_Strict):
-    """standard.yaml: the standard's identity, its risk tiers, its registered actors and its disposition grace."""
+    """standard.yaml: the standard's identity, its risk tiers, its registered actors, the people who sign and the
+    disposition grace."""
 
     name: str = Field(min_length=1)
     version: str
     owner: str = Field(min_length=1)
     risk_tiers: dict[TierName, RiskTier] = Field(default_factory=dict)
     actors: list[Actor] = Field(default_factory=list)
+    people: list[Person] = Field(default_factory=list)
     disposition_grace_days: DispositionGrace = Field(default_factory=DispositionGrace)
 
     @field_validator("version", mode="before")
@@ -96,6 +120,14 @@ class StandardHeader(_Strict):
     def _fill_default_tiers(self) -> StandardHeader:
         merged = {**DEFAULT_TIERS, **self.risk_tiers}
         object.__setattr__(self, "risk_tiers", merged)
+        return self
+
+    @model_validator(mode="after")
+    def _people_are_distinct(self) -> StandardHeader:
+        for what, values in (("name", [p.name for p in self.people]), ("public_key", [p.public_key for p in self.people])):
+            dupes = sorted({v for v in values if values.count(v) > 1})
+            if dupes:
+                raise ValueError(f"people: two people share the {what} {dupes[0]!r}; each person has their own")
         return self
 
     def actor(self, actor_id: str) -> Actor | None:

@@ -53,7 +53,11 @@ def test_verify_finds_an_edited_pack_file(store, capsys):
 
 def test_verify_finds_a_pack_whose_ledger_entry_was_removed(store, capsys):
     lines = _lines(store)
-    (store / "ledger.jsonl").write_text("".join(lines[:2]))  # the last entry: the chain alone cannot tell
+    (store / "ledger.jsonl").write_text("".join(lines[:2]))  # the last entry: the chain alone cannot tell, the checkpoint can
+    assert main(["verify", "--evidence", str(store)]) == 1
+    assert "covers 3 entries, the ledger holds 2: entries were removed" in capsys.readouterr().out
+    for checkpoint in sorted((store / "checkpoints").iterdir())[2:]:
+        checkpoint.unlink()  # the checkpoints removed too: the pack still tells
     assert main(["verify", "--evidence", str(store)]) == 1
     assert "no ledger entry records this pack" in capsys.readouterr().out
 

@@ -14,6 +14,7 @@ import pytest
 
 from assurance_pipeline.cli import main
 from assurance_pipeline.errors import EvidenceStoreError
+from assurance_pipeline.evidence.checkpoints import identity, store_key, write_checkpoint
 from assurance_pipeline.evidence.ledger import Ledger, canonical_json, sha256_hex
 from assurance_pipeline.evidence.packs import write_pack
 
@@ -48,6 +49,16 @@ def _forge(store: Path, seq: int, edit) -> None:
     path.write_text("".join(canonical_json(e) + "\n" for e in entries), encoding="utf-8")
 
 
+def _resign_checkpoints(store: Path) -> None:
+    """What a forger who also holds the store's checkpoint key does after `_forge`: sign the forged history anew."""
+    key = store_key()
+    log = identity(store, key)
+    shutil.rmtree(store / "checkpoints")
+    lines = Ledger(store).raw_lines()
+    for size in range(1, len(lines) + 1):
+        write_checkpoint(store, lines[:size], log, key)
+
+
 def _cycle_seq(store: Path) -> int:
     return next(e.seq for e in Ledger(store).entries() if e.kind == "cycle_decision")
 
@@ -73,7 +84,9 @@ def _pack(store: Path) -> Path:
 def test_a_forged_cycle_decision_is_named_not_a_traceback(capsys, store, edit, fragment):
     seq = _cycle_seq(store)
     _forge(store, seq, lambda e: edit(e["body"]))
-    _tampered(capsys, store, f"line {seq} (seq {seq}): ", fragment)
+    _tampered(capsys, store, "checkpoints/", "its history was rewritten")  # without the store's key
+    _resign_checkpoints(store)
+    _tampered(capsys, store, f"line {seq} (seq {seq}): ", fragment)  # with it, the entry itself is still caught
 
 
 def test_a_cycle_recorded_twice_is_named(capsys, store):

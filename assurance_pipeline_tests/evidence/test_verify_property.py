@@ -1,5 +1,6 @@
-"""Property: whatever damage a real evidence store takes, `assurance verify` exits 0 or 1 with its one line on
-stdout, never a traceback, and exits 1 whenever any byte of the ledger or of a pack changed."""
+"""Property: whatever damage a real evidence store takes (its ledger, packs, checkpoints or identity), `assurance verify`
+exits 0 or 1 with its one line on stdout, never a traceback, and exits 1 whenever any byte changed; given a checkpoint
+kept outside the store, also when the store was rolled back to an earlier, consistent state."""
 
 from __future__ import annotations
 
@@ -78,6 +79,30 @@ def _pack_damage(draw, store: Path) -> None:
         shutil.rmtree(pack)
 
 
+def _checkpoint_damage(draw, store: Path) -> None:
+    checkpoints = sorted((store / "checkpoints").iterdir())
+    kind = draw(st.sampled_from(["alter", "append", "delete_latest", "add_file", "store_json"]))
+    if kind in ("alter", "append"):
+        path = draw(st.sampled_from(checkpoints))
+        data = path.read_bytes()
+        if kind == "alter":
+            at = draw(st.integers(0, len(data) - 1))
+            path.write_bytes(data[:at] + bytes([data[at] ^ draw(st.integers(1, 255))]) + data[at + 1:])
+        else:
+            path.write_bytes(data + draw(BYTES))
+    elif kind == "delete_latest":
+        checkpoints[-1].unlink()
+    elif kind == "add_file":
+        name = draw(NAME)
+        if not (store / "checkpoints" / name).exists():
+            (store / "checkpoints" / name).write_bytes(draw(BYTES))
+    else:
+        path = store / "store.json"
+        data = path.read_bytes()
+        at = draw(st.integers(0, len(data) - 1))
+        path.write_bytes(data[:at] + bytes([data[at] ^ draw(st.integers(1, 255))]) + data[at + 1:])
+
+
 def _snapshot(store: Path) -> dict[str, bytes | None]:
     """Every file (its bytes) and folder (None) of the store but the lock file, which holds nothing."""
     return {p.relative_to(store).as_posix(): (p.read_bytes() if p.is_file() else None)
@@ -85,14 +110,16 @@ def _snapshot(store: Path) -> dict[str, bytes | None]:
 
 
 def _an_earlier_state(damaged: dict[str, bytes | None], original: dict[str, bytes | None]) -> bool:
-    """A rollback, not damage: the ledger cut at a line end, with exactly the packs of the cycles left in it. Only a
-    checkpoint held elsewhere can tell it from the store as it once was (the transparency-log work)."""
+    """A rollback, not damage: the ledger cut at a line end, with exactly the packs of the cycles left in it and the
+    checkpoints of its sizes. Only a checkpoint held elsewhere can tell it from the store as it once was."""
     ledger, kept = damaged.get("ledger.jsonl"), original["ledger.jsonl"]
     if ledger is None or not kept.startswith(ledger) or (ledger and not ledger.endswith(b"\n")):
         return False
+    size = len(ledger.splitlines())
     cycles = {json.loads(line)["body"]["cycle_id"] for line in ledger.splitlines() if json.loads(line).get("kind") == "cycle_decision"}
     expected = {name: content for name, content in original.items()
-                if not name.startswith("packs/") or name == "packs" or name.split("/")[1] in cycles}
+                if (not name.startswith("packs/") or name == "packs" or name.split("/")[1] in cycles)
+                and (not name.startswith("checkpoints/") or int(name[12:24]) <= size)}
     return damaged == {**expected, "ledger.jsonl": ledger}
 
 
@@ -102,24 +129,30 @@ def test_verify_names_any_damage_and_never_tracebacks(recorded_store: Path, data
     with tempfile.TemporaryDirectory() as tmp:
         store = Path(tmp) / "evidence"
         shutil.copytree(recorded_store, store)
+        held = Path(tmp) / "held.note"
+        held.write_bytes(max((recorded_store / "checkpoints").iterdir()).read_bytes())
         for _ in range(data.draw(st.integers(1, 3), label="damages")):
-            if data.draw(st.booleans(), label="ledger?"):
+            what = data.draw(st.sampled_from(["ledger", "pack", "checkpoint"]), label="what")
+            if what == "ledger":
                 ledger = store / "ledger.jsonl"
                 ledger.write_bytes(_ledger_damage(data.draw, ledger.read_bytes()))
-            elif (store / "packs").is_dir() and any(p.is_dir() for p in (store / "packs").iterdir()):
+            elif what == "pack" and (store / "packs").is_dir() and any(p.is_dir() for p in (store / "packs").iterdir()):
                 _pack_damage(data.draw, store)
+            elif what == "checkpoint" and any((store / "checkpoints").iterdir()):
+                _checkpoint_damage(data.draw, store)
         store_snapshot = _snapshot(store)
         changed = store_snapshot != _snapshot(recorded_store)
+        with_held = data.draw(st.booleans(), label="with a held checkpoint?")
 
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(["verify", "--evidence", str(store)])
+            code = main(["verify", "--evidence", str(store), *(["--checkpoint", str(held)] if with_held else [])])
         out, err = out.getvalue(), err.getvalue()
 
     assert "Traceback" not in out + err
     assert err == "", err
-    assert len(out.splitlines()) == 1, out
-    if changed and not _an_earlier_state(store_snapshot, _snapshot(recorded_store)):
+    assert len(out.splitlines()) == (2 if code == 0 and with_held else 1), out
+    if changed and (with_held or not _an_earlier_state(store_snapshot, _snapshot(recorded_store))):
         assert code == 1, f"damage not detected: {out}"
         assert out.startswith(("TAMPERED: ", "INTERRUPTED: ")), out
     else:
