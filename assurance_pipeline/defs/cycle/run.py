@@ -36,12 +36,12 @@ def check_inputs(standard_dir: Path, source: str, evidence_dir: Path) -> None:
 def run_cycle(
     standard_dir: Path, source: str, evidence_dir: Path, window_from: str | None = None, window_to: str | None = None,
     tiers: list[str] | None = None, seed: str | None = None, instance: dg.DagsterInstance | None = None,
-    follow_up_of: str | None = None, points: list[str] | None = None,
+    follow_up_of: str | None = None, points: list[str] | None = None, overdue_after_days: int = 14,
 ) -> dict:
     """Materialize the cycle; return its recorded result (CONTRACT section 4) or raise the step's user error."""
     window = Window.parse(window_from, window_to)  # a bad date is refused here, before anything runs
     check_inputs(standard_dir, source, evidence_dir)
-    resources = cycle_resources(standard_dir, source, evidence_dir)
+    resources = cycle_resources(standard_dir, source, evidence_dir, overdue_after_days)
     if instance is None and not os.environ.get("DAGSTER_HOME"):
         resources["io_manager"] = dg.mem_io_manager  # no DAGSTER_HOME: keep nothing of the run on disk
     with _instance(instance) as active:
