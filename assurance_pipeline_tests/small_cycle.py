@@ -197,8 +197,9 @@ def build_rows(planted: bool, note: str = "note", reference: str = "PR", failing
     return rows
 
 
-def write_log(path: Path, rows: list[dict], rename: dict[str, str] | None = None) -> Path:
-    table = pa.Table.from_pylist(rows, schema=pa.schema(COLUMNS))
+def write_log(path: Path, rows: list[dict], rename: dict[str, str] | None = None, columns: dict | None = None) -> Path:
+    """The rows as Parquet, with the log's `columns` (default COLUMNS)."""
+    table = pa.Table.from_pylist(rows, schema=pa.schema(columns or COLUMNS))
     if rename:
         table = table.rename_columns([rename.get(name, name) for name in table.column_names])
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,7 @@ import pytest
 from assurance_pipeline.defs.cycle.assets import decision_sample
 from assurance_pipeline.defs.resources import TransientWorkspaceResource
 from assurance_pipeline.workspace import ORPHAN_AGE_SECONDS, remove_orphaned_spills, transient_workspace
+from assurance_pipeline_tests.installation import ASSURANCE, Installation, files_under, holding
 from assurance_pipeline_tests.small_cycle import (
     BASELINE_FROM,
     BASELINE_TO,
@@ -34,36 +35,11 @@ from assurance_pipeline_tests.small_cycle import (
     write_standard,
 )
 
-ASSURANCE = Path(sys.executable).with_name("assurance")
 SEED = "retention-seed-" + uuid.uuid4().hex
-
-
-def files_under(*roots: Path) -> list[Path]:
-    return [p for root in roots for p in sorted(root.rglob("*")) if p.is_file()]
-
-
-def holding(needle: str, *roots: Path) -> list[Path]:
-    """Every file under `roots` whose bytes contain `needle` (SQLite databases and pickles included, as bytes)."""
-    return [p for p in files_under(*roots) if needle.encode("utf-8") in p.read_bytes()]
 
 
 def spill_folders(tmp: Path) -> list[Path]:
     return sorted(tmp.glob("assurance-spill-*"))
-
-
-class Installation:
-    """A persistent Dagster instance (DAGSTER_HOME) and a private TMPDIR, driven through the `assurance` command."""
-
-    def __init__(self, root: Path) -> None:
-        self.home, self.tmp = root / "dagster_home", root / "tmp"
-        self.home.mkdir()
-        self.tmp.mkdir()
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("ASSURANCE_")}
-        self.key = "KEY-" + uuid.uuid4().hex + uuid.uuid4().hex
-        self.env.update(DAGSTER_HOME=str(self.home), TMPDIR=str(self.tmp), ASSURANCE_FINGERPRINT_KEY=self.key)
-
-    def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-        return subprocess.run([str(ASSURANCE), *args], env=self.env, capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="module")

@@ -110,8 +110,8 @@ def ours(baseline: dict, sample: pd.DataFrame) -> bool:
     con.register("drawn", to_arrow(sample))
     con.execute("CREATE VIEW decisions AS SELECT * FROM drawn")  # the window: drift is counted over all of it
     con.execute("CREATE TABLE sample AS SELECT * FROM drawn")  # and, sampled whole, conformance
-    profile = PopulationProfile([ActorGroup("approval", "agent", "bot", "1", len(sample), len(sample), float(sample.cost.sum()),
-                                            len(sample), int(sample.overridden.sum()))])
+    profile = PopulationProfile([ActorGroup("approval", "agent", "bot", "1", len(sample), len(sample), len(sample), int(sample.overridden.sum()))],
+                                cost_totals={"approval": float(sample.cost.sum())})
     tests = [t.to_dict() for t in [*point_drift_tests(con, POINT, baseline["points"]["approval"], Window()), *override_tests(profile, baseline, [POINT])]]
     found = drift_findings(tests) + [f for f in cost_findings(STANDARD, profile, baseline, ["approval"]) if f.details["against"] == "baseline"]
     plan = PointPlan("approval", "high", 0.95, 0.05, 0.0, len(sample), 0, 10**9, len(sample))

@@ -1,5 +1,6 @@
 -- Population profile: the one pushed-down aggregate scan of the decision log over the cycle's window.
--- One row per (decision point, actor, version): counts, cost and override aggregates. No row values.
+-- One row per (decision point, actor, version): counts, cost and override aggregates. No row values
+-- (the cost totals are kept per decision point only, see population.point_cost_totals).
 -- id_xor and id_sum fold the 64-bit md5_number_lower of every decision id: an order-independent
 -- population fingerprint that a re-performer can recompute with any md5 (bytes 8-15, little-endian).
 SELECT

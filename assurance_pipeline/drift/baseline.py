@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from assurance_pipeline.disclosure import MIN_DECISIONS_SHOWN
 from assurance_pipeline.drift.cell_counts import (
     category_cells,
     count_cells,
@@ -32,7 +33,7 @@ from assurance_pipeline.sampling.population import profile_population
 from assurance_pipeline.sources.decision_log import quote_ident
 from assurance_pipeline.sources.window import Window
 from assurance_pipeline.standard.models import DecisionPoint, Standard
-from assurance_pipeline.validation.outcomes import MIN_DECISIONS_SHOWN, metric_values
+from assurance_pipeline.validation.outcomes import metric_values
 from assurance_pipeline.validation.point_rows import point_rows_sql
 
 BASELINE_FILE = Path("baseline") / "baseline.json"

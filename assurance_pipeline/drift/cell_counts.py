@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from assurance_pipeline.disclosure import MIN_DECISIONS_SHOWN
 from assurance_pipeline.drift.decision_model import leaf_sql, number_sql
 from assurance_pipeline.sources.decision_log import quote_ident
 from assurance_pipeline.standard.models import ContractColumn, DecisionPoint
@@ -83,18 +84,20 @@ def window_relation(predicate: str) -> str:
 
 def number_cells(con: duckdb.DuckDBPyConnection, point: DecisionPoint, relation: str, present: set[str], name: str) -> dict:
     """A number's go-live shape and cells: discrete (its values), point_mass or continuous (percentile bins); and the
-    scale its effect is measured in (`robust_scale`)."""
+    scale its effect is measured in (`robust_scale`). A discrete value held by fewer than MIN_DECISIONS_SHOWN
+    decisions is no cell of its own (it would name their value): it is counted in the cell of the next value up."""
     col = number_sql(name)
     rows = f"WITH point_rows AS ({point_rows_sql(point, present, relation=relation)}) "
     params = {"decision_point": point.id}
     total, distinct, mean, std, quartiles = con.execute(
         rows + f"SELECT count({col}), count(DISTINCT {col}), avg({col}), stddev_samp({col}), quantile_cont({col}, [0.25, 0.75]) "
         "FROM point_rows", params).fetchall()[0]
-    if not total:
+    if total < MIN_DECISIONS_SHOWN:  # none, or a mean and cells of a few values that would be those values
         return {"shape": None, "mean": None, "std": None, "scale": None, "scale_kind": None, "upper_edges": []}
     shape = {"mean": mean, "std": std, **robust_scale(quartiles[1] - quartiles[0], std)}
     if distinct <= MAX_DISCRETE_VALUES:
-        edges = [float(v) for (v,) in con.execute(rows + f"SELECT DISTINCT {col} FROM point_rows WHERE {col} IS NOT NULL ORDER BY 1", params).fetchall()]
+        edges = [float(v) for (v,) in con.execute(rows + f"SELECT {col} FROM point_rows WHERE {col} IS NOT NULL GROUP BY 1 "
+                                                  f"HAVING count(*) >= {MIN_DECISIONS_SHOWN} ORDER BY 1", params).fetchall()]
         return {"shape": "discrete", **shape, "upper_edges": edges}
     (quantiles,) = con.execute(rows + f"SELECT quantile_disc({col}, {PERCENTILES}) FROM point_rows", params).fetchall()[0]
     (mode,) = con.execute(rows + f"SELECT max(n) FROM (SELECT count(*) AS n FROM point_rows WHERE {col} IS NOT NULL GROUP BY {col})", params).fetchall()[0]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from assurance_pipeline.disclosure import MIN_DECISIONS_SHOWN
 from assurance_pipeline.findings.lifecycle import AWAITING, FindingRecord
 from assurance_pipeline.findings.model import Finding
 from assurance_pipeline.sampling.plans import HYPERGEOMETRIC, format_upper_limit
 from assurance_pipeline.sampling.population import PopulationProfile
 from assurance_pipeline.standard.integrity import IntegrityReport
 from assurance_pipeline.standard.models import SEVERITY_ORDER, Standard
-from assurance_pipeline.validation.outcomes import MIN_DECISIONS_SHOWN
 
 
 def integrity_findings(report: IntegrityReport) -> list[Finding]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from assurance_pipeline.disclosure import MIN_DECISIONS_SHOWN
 from assurance_pipeline.evidence.ledger import sha256_hex
 from assurance_pipeline.sources.window import Window
 from assurance_pipeline.sql_models import render
@@ -21,7 +22,6 @@ class ActorGroup:
     actor_version: str | None
     decisions: int
     costed: int
-    cost_total: float
     override_known: int
     overrides: int
     id_xor: int = 0
@@ -44,6 +44,7 @@ class PopulationProfile:
     groups: list[ActorGroup]
     query: str = ""
     id_problems: list[IdProblems] = field(default_factory=list)
+    cost_totals: dict[str, float | None] = field(default_factory=dict)  # per decision point; see `point_cost_totals`
 
     def count(self, decision_point: str) -> int:
         """Rows logged at the point in the window, whatever their ids."""
@@ -77,17 +78,32 @@ class PopulationProfile:
         return sha256_hex(f"{sum(g.decisions for g in groups)}:{xor}:{sum(g.id_sum for g in groups)}")
 
     def mean_cost(self, decision_point: str) -> tuple[float | None, int]:
-        """Exact population mean cost per decision (no sampling error) and how many decisions carry a cost."""
-        groups = [g for g in self.groups if g.decision_point == decision_point]
-        costed = sum(g.costed for g in groups)
-        return (sum(g.cost_total for g in groups) / costed if costed else None), costed
+        """Exact population mean cost per decision (no sampling error; None where withheld) and how many decisions
+        carry a cost."""
+        costed = sum(g.costed for g in self.groups if g.decision_point == decision_point)
+        total = self.cost_totals.get(decision_point)
+        return (total / costed if costed and total is not None else None), costed
 
     def to_dict(self) -> dict:
-        return {"groups": [g.__dict__ for g in self.groups], "query": self.query, "id_problems": [p.__dict__ for p in self.id_problems]}
+        return {"groups": [g.__dict__ for g in self.groups], "query": self.query, "id_problems": [p.__dict__ for p in self.id_problems],
+                "cost_totals": self.cost_totals}
 
     @classmethod
     def from_dict(cls, data: dict) -> PopulationProfile:
-        return cls([ActorGroup(**g) for g in data["groups"]], data.get("query", ""), [IdProblems(**p) for p in data.get("id_problems", [])])
+        return cls([ActorGroup(**g) for g in data["groups"]], data.get("query", ""), [IdProblems(**p) for p in data.get("id_problems", [])],
+                   data.get("cost_totals", {}))
+
+
+def point_cost_totals(rows: list[tuple[str, int, float]]) -> dict[str, float | None]:
+    """Total cost per decision point from (point, costed, total) per actor group. Kept per point only: an actor
+    group's total of one or two decisions is their cost; and withheld (None) where fewer than MIN_DECISIONS_SHOWN
+    decisions of the point carry a cost, for the same reason."""
+    costed: dict[str, int] = {}
+    totals: dict[str, float] = {}
+    for point, n, total in rows:
+        costed[point] = costed.get(point, 0) + n
+        totals[point] = totals.get(point, 0.0) + total
+    return {point: totals[point] if n >= MIN_DECISIONS_SHOWN else None for point, n in costed.items()}
 
 
 def profile_population(con: duckdb.DuckDBPyConnection, window: Window) -> PopulationProfile:
@@ -98,10 +114,10 @@ def profile_population(con: duckdb.DuckDBPyConnection, window: Window) -> Popula
     groups = [
         ActorGroup(
             decision_point=r[0], actor_type=r[1], actor_id=r[2], actor_version=r[3], decisions=int(r[4]),
-            costed=int(r[5]), cost_total=float(r[6]), override_known=int(r[7]), overrides=int(r[8]),
-            id_xor=int(r[11]), id_sum=int(r[12]),
+            costed=int(r[5]), override_known=int(r[7]), overrides=int(r[8]), id_xor=int(r[11]), id_sum=int(r[12]),
         )
         for r in rows
     ]
     problems = [IdProblems(r[0], int(r[1]), int(r[2]), int(r[3]), list(r[4] or [])) for r in con.execute(ids_query).fetchall()]
-    return PopulationProfile(groups, f"{query.strip()};\n{ids_query.strip()}", problems)
+    costs = point_cost_totals([(r[0], int(r[5]), float(r[6])) for r in rows])
+    return PopulationProfile(groups, f"{query.strip()};\n{ids_query.strip()}", problems, costs)

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, replace
 
 import duckdb
 
+from assurance_pipeline.disclosure import MIN_DECISIONS_SHOWN
 from assurance_pipeline.sql_models import render
 from assurance_pipeline.standard.expressions import compile_expression, mean_argument, referenced_columns
 from assurance_pipeline.standard.models import DecisionPoint, OutcomeEvidence
@@ -20,8 +21,6 @@ from assurance_pipeline.validation.conformance import sample_columns
 from assurance_pipeline.validation.point_rows import point_rows_sql
 
 NOT_COMPUTED = "not_computed"
-# A metric resting on fewer decisions than this is concluded but never shown: one or two rows' aggregate is their value.
-MIN_DECISIONS_SHOWN = 5
 
 
 @dataclass(frozen=True)

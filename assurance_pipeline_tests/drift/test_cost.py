@@ -14,7 +14,7 @@ def _standard(budget: float) -> Standard:
 
 
 def _population(decisions: int, total_cost: float) -> PopulationProfile:
-    return PopulationProfile([ActorGroup("refund", "agent", "bot", "1", decisions, decisions, total_cost, decisions, 0)])
+    return PopulationProfile([ActorGroup("refund", "agent", "bot", "1", decisions, decisions, decisions, 0)], cost_totals={"refund": total_cost})
 
 
 def test_over_budget_and_over_go_live_carry_their_relative_effect():

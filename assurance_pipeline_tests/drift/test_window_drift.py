@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from assurance_pipeline.drift.baseline import FORMAT_VERSION, compute_baseline, read_baseline, write_baseline
-from assurance_pipeline.drift.cell_counts import OTHER, category_cells, count_cells, is_category, is_number
+from assurance_pipeline.drift.cell_counts import OTHER, category_cells, count_cells, is_category, is_number, number_cells
 from assurance_pipeline.drift.decision_model import leaves, predict, train
 from assurance_pipeline.drift.detectors import point_drift_tests
 from assurance_pipeline.errors import AssuranceError
@@ -147,6 +147,23 @@ def test_values_outside_the_contract_are_counted_in_one_cell_and_never_named():
     assert "SNTL" not in test.what_moved and OTHER in test.what_moved and test.p_value < 0.001
     counted, _ = count_cells(con, POINT, "decisions", set(POINT.contract), {"channel": {"categories": ["web", "branch"]}})
     assert counted["channel"]["counts"] == {OTHER: 150, "branch": 250, "web": 600}
+
+
+def test_a_number_held_by_fewer_than_5_decisions_is_neither_a_cell_nor_a_mean_of_the_baseline():
+    """A value so few decisions hold would be theirs: a rare discrete value is counted in the cell of the next value
+    up, never an edge; a number with fewer than 5 values at all keeps no mean, scale or cells."""
+    rare = 1.123456789
+    table = _log(np.random.default_rng(9), 84)
+    con = _connection(table.set_column(table.schema.get_field_index("fee"), "fee", pa.array([1.0] * 40 + [rare] * 4 + [2.0] * 40)))
+
+    cells = number_cells(con, POINT, "decisions", set(POINT.contract), "fee")
+    few = number_cells(con, POINT, f"(SELECT * FROM decisions WHERE fee = {rare})", set(POINT.contract), "fee")
+
+    assert cells["shape"] == "discrete" and cells["upper_edges"] == [1.0, 2.0] and cells["mean"] == pytest.approx((40 + 4 * rare + 80) / 84)
+    counted, _ = count_cells(con, POINT, "decisions", set(POINT.contract), {"fee": {"upper_edges": cells["upper_edges"]}})
+    assert counted["fee"]["counts"] == [40, 44, 0]
+    assert few == {"shape": None, "mean": None, "std": None, "scale": None, "scale_kind": None, "upper_edges": []}
+    assert "1.1234" not in repr(cells)
 
 
 def test_a_number_with_authored_values_is_a_mix_spelled_as_sql_spells_it():

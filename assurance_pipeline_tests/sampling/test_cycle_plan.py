@@ -14,7 +14,7 @@ TWO_STAGE_CRITICAL = "risk_tiers:\n  critical: {confidence: 0.95, tolerable_devi
 
 
 def _population(counts: dict[str, int]) -> PopulationProfile:
-    return PopulationProfile([ActorGroup(point, "agent", "bot", "1", n, 0, 0.0, 0, 0) for point, n in counts.items()])
+    return PopulationProfile([ActorGroup(point, "agent", "bot", "1", n, 0, 0, 0) for point, n in counts.items()])
 
 
 def _plan(tmp_path: Path, counts: dict[str, int], extra: str = "", stage: int = 1) -> SamplingPlan:
