@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from assurance_pipeline.errors import AssuranceError
 from assurance_pipeline.evidence.ledger import Ledger, sha256_hex
+from assurance_pipeline.standard.drafts import refuse_drafts
 from assurance_pipeline.standard.limits import LimitError, check_inside, read_bytes_bounded
 from assurance_pipeline.standard.loading import load_standard, read_yaml, standard_files
 
@@ -112,6 +113,7 @@ def authorize(root: Path, by: str, note: str, ledger: Ledger) -> Authorization:
 
     files = standard_files(root)  # read once: the bytes signed off are the bytes checked
     standard = load_standard(root, files)
+    refuse_drafts(standard, "authorized")
     read_baseline(root, files)  # a baseline a cycle could not use is refused here, not signed off
     hashes = file_hashes(files)
     auth = Authorization(
