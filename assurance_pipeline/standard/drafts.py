@@ -30,6 +30,10 @@ def refuse_drafts(standard: Standard, action: str) -> None:
     found = draft_items(standard)
     if not found:
         return
-    more = f" ({len(found) - 1} more item{'s' if len(found) > 2 else ''} marked draft: true)" if len(found) > 1 else ""
+    files = list(dict.fromkeys(item.split(": ", 1)[0] for item in found))
+    more = ""
+    if len(found) > 1:
+        where = ", ".join(files[:3]) + (f" and {len(files) - 3} more files" if len(files) > 3 else "")
+        more = f" ({len(found) - 1} more item{'s' if len(found) > 2 else ''} marked draft: true, in {where})"
     raise AssuranceError(f"{found[0]} is a draft (draft: true); review it and remove the mark{more}: "
                          f"a standard with drafts left cannot be {action}")
