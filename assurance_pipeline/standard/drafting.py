@@ -27,7 +27,9 @@ from assurance_pipeline.standard import mining
 from assurance_pipeline.standard.drafts import draft_items
 from assurance_pipeline.standard.loading import POINTS_DIR, STANDARD_FILE, load_standard
 from assurance_pipeline.standard.models import DEFAULT_TIERS, LOG_COLUMNS, ContractColumn
-from assurance_pipeline.standard.profiling import MAX_CATEGORIES, MIN_ROWS, ColumnProfile, LogProfile, PointProfile, profile_log, rounded_bound
+from assurance_pipeline.standard.profiling import (
+    MAX_CATEGORIES, MIN_ROWS, ColumnProfile, LogProfile, PointProfile, profile_log, round_outwards, rounded_bound,
+)
 from assurance_pipeline.workspace import transient_workspace
 
 MIN_HOLDS = 0.99  # a drafted bound or category list must hold on at least this share of a column's values
@@ -175,7 +177,7 @@ def _mine(con, window: Window, contracts: dict[str, dict[str, ContractColumn]]) 
         rows = frame[frame["decision_point"] == pid].reset_index(drop=True)
         candidates += mining.mine_point(pid, rows, contract)
         decisions[pid] = (mining.propose_decision_field(rows, contract), len(rows))
-    columns = {pid: {**{n: t for n, t in LOG_COLUMNS.items()}, **{n: c.type for n, c in contract.items()}}
+    columns = {pid: {**LOG_COLUMNS, **{n: c.type for n, c in contract.items()}}
                for pid, contract in contracts.items()}
     verified = mining.best_conditions(mining.verify_conditions(con, window, candidates, columns))
     conditions: dict[str, list] = {}
@@ -246,7 +248,8 @@ def suggest_tier(point: PointProfile) -> tuple[str, dict]:
     if not money:
         return "routine", {"basis": "no amount-like column; decisions in the window", "rows": point.rows}
     column = max(money, key=lambda n: money[n])
-    typical = rounded_bound([money[column]] * MIN_ROWS, True, False)
+    typical = round_outwards(money[column], upward=True)
+    typical = int(typical) if typical == int(typical) else typical
     tier = "critical" if typical >= CRITICAL_TYPICAL_AMOUNT else "high" if typical >= HIGH_TYPICAL_AMOUNT else "routine"
     return tier, {"basis": f"typical {column} (median, rounded up): critical from {CRITICAL_TYPICAL_AMOUNT}, high from {HIGH_TYPICAL_AMOUNT}",
                   "typical_amount": typical, "rows": point.rows}
@@ -297,10 +300,10 @@ def _yaml(body: dict, what: str) -> str:
 
 def _write_atomically(out: Path, files: dict[str, str]) -> int:
     """Write the folder beside `out`, check it loads as a standard, then rename it into place; returns the drafts."""
-    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.init-{os.getpid()}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(tmp, ignore_errors=True)
         for name, text in files.items():
             path = tmp / name
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -152,11 +152,12 @@ def rounded_bound(values: list[float], upward: bool, integer: bool) -> float | N
     if upward and values[0] <= 0:
         return 0
     fifth = values[MIN_ROWS - 1]
-    bound = _round_outwards(fifth, upward)
+    bound = round_outwards(fifth, upward)
     return int(bound) if integer or bound == int(bound) else bound
 
 
-def _round_outwards(value: float, upward: bool) -> float:
+def round_outwards(value: float, upward: bool) -> float:
+    """`value` rounded away from the values it bounds, to two significant digits."""
     if value == 0:
         return 0.0
     exponent = math.floor(math.log10(abs(value))) - 1  # two significant digits
