@@ -72,6 +72,9 @@ def init_standard(source: str, out: Path, window_from: str | None = None, window
         if not profile.rows:
             raise AssuranceError(f"source {log.shown}: no decisions in the window {_window_text(window)}; nothing to draft from")
         points = {pid: p for pid, p in profile.points.items() if _POINT_ID.match(pid)}
+        if not points:
+            raise AssuranceError(f"source {log.shown}: no decision_point value in the window is a valid id "
+                                 "(a letter, then letters, digits, _ or -, at most 64); nothing to draft")
         contracts = {pid: draft_contract(p) for pid, p in points.items()}
         conditions, decisions = _mine(con, window, {pid: _models(c) for pid, c in contracts.items()})
     header = draft_header(profile, log.shown, window)
@@ -308,7 +311,11 @@ def _write_atomically(out: Path, files: dict[str, str]) -> int:
             path = tmp / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
-        drafts = len(draft_items(load_standard(tmp)))  # what was drafted is a standard people can edit and load
+        try:
+            drafts = len(draft_items(load_standard(tmp)))  # what was drafted is a standard people can edit and load
+        except AssuranceError as err:  # e.g. a log beyond a standard's limits: named as the folder it would have been
+            raise AssuranceError(f"--out {out}: the draft is not a standard the project can load: "
+                                 f"{str(err).replace(tmp.name, out.name)}") from None
         _refuse_existing(out)
         os.rename(tmp, out)
     except OSError as err:
