@@ -204,6 +204,19 @@ def build_parser() -> argparse.ArgumentParser:
     reperform.add_argument("--json", action="store_true")
     reperform.set_defaults(handler=cmd_reperform)
 
+    init = commands.add_parser(
+        "init", help="Foundation Initialization: draft a standard from the live decision log, for people to review",
+        description="Profile the live decision log and draft a standard folder at --out: the decision points found, a data "
+        "contract per point, the actors and versions seen, a proposed decision field, DCT conditions mined from the decisions "
+        "and suggested risk tiers. Every drafted item is marked draft: true with its evidence (the share of rows it holds on); "
+        "authorize and cycle refuse the standard until a person has reviewed each item and removed the mark.")
+    init.add_argument("--source", required=True, help="the live decision log: file.parquet, dir/, file.csv, duckdb:///x.db?table=t")
+    init.add_argument("--out", type=Path, required=True, help="a new (or empty) folder for the draft standard; never overwritten")
+    init.add_argument("--from", dest="window_from", help="first day (or ISO instant) of the decisions to draft from, e.g. go-live")
+    init.add_argument("--to", dest="window_to", help="last day of the decisions to draft from, included")
+    init.add_argument("--json", action="store_true", help="print the drafted decision points and counts as JSON")
+    init.set_defaults(handler=cmd_init)
+
     plan = commands.add_parser("plan", help="the attribute-sampling plan: sample size and deviations allowed")
     plan.add_argument("--confidence", type=float, required=True, help="e.g. 0.95")
     plan.add_argument("--tolerable", type=float, required=True, help="tolerable deviation rate, e.g. 0.05")
@@ -260,6 +273,21 @@ def cmd_plan(args: argparse.Namespace) -> int:
         method = f"exact hypergeometric for a population of {plan.population}, as the binomial sample would be over a tenth of it"
     _emit(args, plan.to_dict(), f"sample size {plan.sample_size}, deviations allowed {plan.allowed_deviations} "
           f"(confidence {args.confidence:g}, tolerable {args.tolerable:g}, expected {args.expected:g}; {method})")
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from assurance_pipeline.standard.drafting import init_standard
+
+    result = init_standard(args.source, args.out, args.window_from, args.window_to)
+    lines = [f"drafted a standard at {result.out} from {result.rows} decisions: {len(result.points)} decision points, "
+             f"{result.actors} actors, {result.drafts} items marked draft: true"]
+    lines += [f"  {p['id']:<22} {p['risk_tier']:<8} {p['rows']:>7} decisions  {p['contract_columns']:>3} contract columns  "
+              f"{p['conditions']:>2} conditions  decision field {p['decision_field'] or '-'}" for p in result.points]
+    if result.skipped_points:
+        lines.append(f"  left out: {len(result.skipped_points)} decision point value(s) that are not valid ids (letters, digits, _ and -)")
+    lines.append("review every item marked draft: true, fill in every TODO and remove the marks; then baseline and authorize")
+    _emit(args, result.to_dict(), "\n".join(lines))
     return 0
 
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from assurance_pipeline.errors import AssuranceError
 from assurance_pipeline.evidence.ledger import Ledger, sha256_hex
 from assurance_pipeline.evidence.people import check_signatures
+from assurance_pipeline.standard.drafts import refuse_drafts
 from assurance_pipeline.standard.limits import LimitError, check_inside, read_bytes_bounded
 from assurance_pipeline.standard.loading import load_standard, read_yaml, standard_files
 from assurance_pipeline.standard.models import Standard
@@ -145,6 +146,7 @@ def authorize(root: Path, by: str, note: str, ledger: Ledger, key: Path | None =
     if not by.strip():
         raise AssuranceError("--by: the name of the person authorizing must not be empty")
     files, standard = checked_files(root)  # read once: the bytes signed off are the bytes checked
+    refuse_drafts(standard, "authorized")
     people = [p.model_dump() for p in standard.header.people]
     new_people = {p["name"]: p for p in people}
     change = pending_change(ledger, files)

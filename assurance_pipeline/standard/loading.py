@@ -55,6 +55,7 @@ def load_standard(root: Path | str, files: Mapping[str, bytes] | None = None) ->
         raise AssuranceError(f"{root}: not a standard folder (no {STANDARD_FILE})")
     header = _load_model(root / STANDARD_FILE, files[STANDARD_FILE], StandardHeader, check_header_size)
     points: dict[str, DecisionPoint] = {}
+    files_of: dict[str, str] = {}
     checker = TypeChecker()
     try:
         for path in _point_paths(root):
@@ -66,11 +67,12 @@ def load_standard(root: Path | str, files: Mapping[str, bytes] | None = None) ->
                 raise AssuranceError(f"{_rel(path)}: id: decision point '{point.id}' is defined twice")
             check_point_expressions(point, _rel(path), checker)
             points[point.id] = point
+            files_of[point.id] = path.relative_to(root).as_posix()
     finally:
         checker.close()
     if not points:
         raise AssuranceError(f"{root / POINTS_DIR}: no decision point files (*.yaml)")
-    return Standard(header=header, decision_points=points)
+    return Standard(header=header, decision_points=points, point_files=files_of)
 
 
 def _point_paths(root: Path) -> list[Path]:

@@ -32,7 +32,15 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
-class RiskTier(_Strict):
+class _Draftable(_Strict):
+    """An item `assurance init` may draft: `draft: true` until a person reviews it (authorize and cycle refuse a
+    standard with drafts left), `draft_evidence` what it was drafted from (shares of rows, support; never a row)."""
+
+    draft: bool = False
+    draft_evidence: dict[str, Any] | None = None
+
+
+class RiskTier(_Draftable):
     """How hard a tier is tested: attribute-sampling parameters of the AICPA guide."""
 
     confidence: float = Field(gt=0, lt=1)
@@ -56,7 +64,7 @@ DEFAULT_TIERS: dict[str, RiskTier] = {
 }
 
 
-class Actor(_Strict):
+class Actor(_Draftable):
     """Who may execute decisions; `versions` None means any version."""
 
     id: str = Field(min_length=1)
@@ -99,7 +107,7 @@ class Person(_Strict):
         return value
 
 
-class StandardHeader(_Strict):
+class StandardHeader(_Draftable):
     """standard.yaml: the standard's identity, its risk tiers, its registered actors, the people who sign and the
     disposition grace."""
 
@@ -134,7 +142,7 @@ class StandardHeader(_Strict):
         return next((a for a in self.actors if a.id == actor_id), None)
 
 
-class ContractColumn(_Strict):
+class ContractColumn(_Draftable):
     """One column of a decision point's data contract."""
 
     type: ColumnType
@@ -152,7 +160,7 @@ class ContractColumn(_Strict):
         return self
 
 
-class Condition(_Strict):
+class Condition(_Draftable):
     """A DCT condition: wherever `when` holds, `require` must hold."""
 
     id: str = Identifier
@@ -203,7 +211,7 @@ class DriftFloors(_Strict):
     override_rate: float = Field(default=0.05, gt=0, le=1)  # rise in the human override rate
 
 
-class DecisionPoint(_Strict):
+class DecisionPoint(_Draftable):
     """A governed decision point: meaning, authority, risk tier, contract, conditions, outcome evidence."""
 
     id: str = Identifier
@@ -263,6 +271,7 @@ class Standard(_Strict):
 
     header: StandardHeader
     decision_points: dict[str, DecisionPoint]
+    point_files: dict[str, str] = Field(default_factory=dict, exclude=True)  # id -> its file, as messages name it
 
     def tier(self, point: DecisionPoint) -> RiskTier:
         return self.header.risk_tiers[point.risk_tier]

@@ -28,6 +28,7 @@ from assurance_pipeline.sampling.scope import cycle_scope
 from assurance_pipeline.sampling.population import PopulationProfile, profile_population
 from assurance_pipeline.sampling.selection import draw_sample
 from assurance_pipeline.sources.window import Window
+from assurance_pipeline.standard.drafts import refuse_drafts
 from assurance_pipeline.standard.integrity import IntegrityReport, check_integrity
 from assurance_pipeline.standard.loading import load_standard, standard_files
 from assurance_pipeline.standard.models import Standard
@@ -69,6 +70,7 @@ def confirmed_standard(
     with user_errors():
         files = standard_files(standard.path)
         loaded = load_standard(standard.path, files)
+        refuse_drafts(loaded, "run")  # a draft from `assurance init` is never run as if the business had authored it
         scope = cycle_scope(loaded, config.window_from, config.window_to, config.risk_tiers, config.decision_points,
                             config.seed, config.follow_up_of, evidence.path)
         report = check_integrity(standard.path, evidence.ledger(), files)

@@ -15,6 +15,7 @@ from assurance_pipeline.errors import AssuranceError, EvidenceStoreError
 from assurance_pipeline.evidence.ledger import Ledger
 from assurance_pipeline.sources.decision_log import DecisionLog
 from assurance_pipeline.sources.window import Window
+from assurance_pipeline.standard.drafts import refuse_drafts
 from assurance_pipeline.standard.loading import load_standard
 from assurance_pipeline.workspace import transient_workspace
 
@@ -25,7 +26,7 @@ QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 def check_inputs(standard_dir: Path, source: str, evidence_dir: Path) -> None:
     """Refuse bad input before the run starts, so a mistake never leaves half a cycle in the ledger."""
-    load_standard(standard_dir)
+    refuse_drafts(load_standard(standard_dir), "run")
     with transient_workspace() as con:
         DecisionLog(source).attach(con)
     report = Ledger(evidence_dir).verify()
