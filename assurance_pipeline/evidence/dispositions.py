@@ -62,7 +62,7 @@ def when(at: str) -> str:
 def status_text(row: dict) -> str:
     """What stands for a finding now, in one line (a row of `list_findings`)."""
     d = row["disposition"]
-    by = f"by {d['by']} on {when(d['at'])}" if d else ""
+    by = f"by {d['by']}{_unsigned(d)} on {when(d['at'])}" if d else ""
     text = {
         "open": "OPEN: awaiting a disposition",
         "reopened": f"REOPENED: recurred on {when(row['awaiting_since'] or '')} after it was remediated {by}",
@@ -91,9 +91,13 @@ def history_lines(row: dict) -> list[str]:
     lines += [f"    {when(s['at'])}  cycle {s['cycle_id']}  [{s['severity']}] statistic {_number(s['statistic'])}: {s['summary']}"
               for s in row["sightings"]]
     lines.append("  dispositions:" if row["dispositions"] else "  dispositions: none")
-    lines += [f"    {when(d['at'])}  {d['disposition']}" + (f" to {d['to']}" if d["to"] else "") + f" by {d['by']}: {d['note']}"
+    lines += [f"    {when(d['at'])}  {d['disposition']}" + (f" to {d['to']}" if d["to"] else "") + f" by {d['by']}{_unsigned(d)}: {d['note']}"
               + (" (superseded)" if d["superseded"] else "") for d in row["dispositions"]]
     return lines
+
+
+def _unsigned(disposition: dict) -> str:
+    return "" if disposition.get("signed") else " (UNSIGNED)"
 
 
 def _number(value: float | None) -> str:

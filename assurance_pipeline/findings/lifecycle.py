@@ -35,6 +35,7 @@ class Disposition:
     seq: int
     to: str | None = None
     superseded: bool = False
+    signed: bool = False  # signed by the registered person it names (an unsigned one: no people were registered)
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ def _add_sightings(records: dict[str, FindingRecord], entry: LedgerEntry) -> Cyc
 
 def _disposition(entry: LedgerEntry) -> Disposition:
     b = entry.body
-    return Disposition(b["disposition"], b["by"], b["note"], entry.at, entry.seq, b.get("to"))
+    return Disposition(b["disposition"], b["by"], b["note"], entry.at, entry.seq, b.get("to"), signed=entry.signature is not None)
 
 
 def covers(cycle: CycleSeen, record: FindingRecord) -> bool:
@@ -124,9 +125,25 @@ def covers(cycle: CycleSeen, record: FindingRecord) -> bool:
     return record.decision_point in cycle.points or (record.kind == "unknown_decision_point" and bool(cycle.points))
 
 
+BASELINE_KINDS = ("data_drift", "decision_drift", "cost", "override")  # a new go-live baseline answers these too
+
+
 def owed_change_closed(record: FindingRecord, accepted: Disposition, authorizations: list[LedgerEntry]) -> bool:
-    """An accepted change is owed to the standard until an authorization is recorded after the acceptance."""
-    return any(a.seq > accepted.seq for a in authorizations)
+    """An accepted change is owed to the standard until an authorization after the acceptance changes what the
+    finding is about (`touches`, recorded with each authorization): its decision point's file, or the baseline for
+    drift, cost and override; the registered actors (standard.yaml) for an ungoverned change; anything for a finding
+    about the standard itself. An authorization recorded without `touches` (an older store) closes it."""
+    return any(a.seq > accepted.seq and _answers(record, a.body.get("touches")) for a in authorizations)
+
+
+def _answers(record: FindingRecord, touches: dict | None) -> bool:
+    if not isinstance(touches, dict) or record.kind in ("standard_integrity", "overdue_disposition"):
+        return True
+    if record.kind == "ungoverned_change":
+        return bool(touches.get("header"))
+    if record.kind in BASELINE_KINDS and touches.get("baseline"):
+        return True
+    return record.decision_point in (touches.get("points") or [])
 
 
 def _settle(record: FindingRecord, cycles: list[CycleSeen], authorizations: list[LedgerEntry]) -> None:

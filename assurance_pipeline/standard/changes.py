@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from assurance_pipeline.evidence.ledger import sha256_hex
-from assurance_pipeline.standard.loading import BASELINE_DIR, STANDARD_FILE, read_yaml
+from assurance_pipeline.standard.loading import BASELINE_DIR, POINTS_DIR, STANDARD_FILE, read_yaml
 from assurance_pipeline.standard.models import Actor
 
 MAX_SHOWN = 120  # characters of one value in a change line
@@ -51,6 +51,20 @@ def widened_actors(old: Mapping[str, bytes], new: Mapping[str, bytes]) -> list[s
         if was is None or was.type != actor.type or (was.versions is not None and (actor.versions is None or set(actor.versions) - set(was.versions))):
             widened.append(actor_id)
     return sorted(widened)
+
+
+def touched(authorized: Mapping[str, str], texts: Mapping[str, bytes], new: Mapping[str, bytes]) -> dict:
+    """What a change is about, for the findings it answers: the ids of the decision points whose file was added,
+    removed or changed (the id the file holds, else its name), whether standard.yaml or the baseline changed."""
+    changed = {name for name in authorized.keys() | new.keys() if name not in new or authorized.get(name) != sha256_hex(new[name])}
+    points = set()
+    for name in changed:
+        if name.startswith(POINTS_DIR + "/"):
+            text = new.get(name, texts.get(name))
+            data = _parse(name, text) if text is not None else None
+            points.add(str(data["id"]) if isinstance(data, dict) and "id" in data else Path(name).stem)
+    return {"points": sorted(points), "header": STANDARD_FILE in changed,
+            "baseline": any(name.startswith(BASELINE_DIR + "/") for name in changed)}
 
 
 def _actors(files: Mapping[str, bytes]) -> dict[str, Actor]:

@@ -163,7 +163,7 @@ def authorize(root: Path, by: str, note: str, ledger: Ledger, key: Path | None =
         people=people,
     )
     keep_texts(ledger.folder, files)
-    body = {**auth.model_dump(), "changes": change.lines, "proposal": proposal.seq if proposal else None}
+    body = {**auth.model_dump(), "changes": change.lines, "touches": change.touches, "proposal": proposal.seq if proposal else None}
     ledger.append("authorization", body, signer)
     _write_atomically(root / AUTHORIZATION_FILE, yaml.safe_dump(auth.model_dump(), sort_keys=False))
     return Authorized(auth, change.lines, proposal.seq if proposal else None, signer.name if signer else None)

@@ -15,7 +15,7 @@ from assurance_pipeline.errors import AssuranceError
 from assurance_pipeline.evidence.ledger import Ledger, LedgerEntry
 from assurance_pipeline.evidence.people import people_of, registry_in_force, signer_for
 from assurance_pipeline.evidence.standard_texts import authorized_texts, keep_texts
-from assurance_pipeline.standard.changes import describe_changes, widened_actors
+from assurance_pipeline.standard.changes import describe_changes, touched, widened_actors
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class Change:
     base: LedgerEntry | None
     lines: list[str]
     widened: list[str]
+    touches: dict  # what the change is about: {"points": [decision point ids], "header": bool, "baseline": bool}
 
     @property
     def changed(self) -> bool:
@@ -41,10 +42,12 @@ def pending_change(ledger: Ledger, files: dict[str, bytes]) -> Change:
     authorizations = ledger.find("authorization")
     base = authorizations[-1] if authorizations else None
     if base is None:
-        return Change(files, hashes, standard_digest(hashes), None, [f"{name}: added" for name in sorted(files)], widened_actors({}, files))
+        return Change(files, hashes, standard_digest(hashes), None, [f"{name}: added" for name in sorted(files)],
+                      widened_actors({}, files), touched({}, {}, files))
     authorized = base.body.get("files") or {}
     texts = authorized_texts(ledger.folder, authorized)
-    return Change(files, hashes, standard_digest(hashes), base, describe_changes(authorized, texts, files), widened_actors(texts, files))
+    return Change(files, hashes, standard_digest(hashes), base, describe_changes(authorized, texts, files),
+                  widened_actors(texts, files), touched(authorized, texts, files))
 
 
 def propose(root: Path, by: str, note: str, ledger: Ledger, key: Path | None) -> tuple[LedgerEntry, Change]:

@@ -143,8 +143,8 @@ def test_findings_id_shows_every_cycle_with_its_statistic_and_every_disposition(
     code, out, _ = _cli(capsys, "findings", "--id", f["id"], "--evidence", str(tmp_path))
     assert code == 0
     assert "cycle c1" in out and "statistic 0.125" in out and "cycle c2" in out and "statistic 0.25" in out
-    assert "escalate to CFO by Controller: needs the CFO (superseded)" in out
-    assert "remediate by CFO: control re-designed" in out and "control re-designed (superseded)" not in out
+    assert "escalate to CFO by Controller (UNSIGNED): needs the CFO (superseded)" in out
+    assert "remediate by CFO (UNSIGNED): control re-designed" in out and "control re-designed (superseded)" not in out
     assert "seen in 2 cycle(s)" in out
     code, _, err = _cli(capsys, "findings", "--id", "F-nope-01", "--evidence", str(tmp_path))
     assert code == 2 and "F-nope-01" in err
@@ -174,7 +174,7 @@ def test_a_false_positive_is_closed_and_the_same_problem_later_is_a_new_finding(
     assert later["id"] != f["id"] and "recurrence_of" not in later
 
 
-def test_an_accepted_change_is_owed_until_an_authorization_is_recorded_after_it(tmp_path: Path, capsys):
+def test_an_accepted_change_is_owed_until_an_authorization_that_changes_its_point(tmp_path: Path, capsys):
     ledger = Ledger(tmp_path)
     ledger.append("authorization", {"standard": "s", "version": "1"})  # the go-live sign-off, before: closes nothing
     [f] = record_cycle(ledger, "c1", [PR], [conformance(PR, "PR-1")])
@@ -184,7 +184,9 @@ def test_an_accepted_change_is_owed_until_an_authorization_is_recorded_after_it(
     code, out, _ = _cli(capsys, "findings", "--open", "--evidence", str(tmp_path))
     assert f["id"] in out and "OWED: accepted as a change by CFO" in out
 
-    ledger.append("authorization", {"standard": "s", "version": "2"})
+    ledger.append("authorization", {"standard": "s", "version": "2", "touches": {"points": ["refund"], "header": True, "baseline": True}})
+    assert _rows(ledger)[f["id"]]["status"] == "owed"  # another point's change, actors and a new baseline: not this one
+    ledger.append("authorization", {"standard": "s", "version": "3", "touches": {"points": [PR], "header": False, "baseline": False}})
     assert _rows(ledger)[f["id"]]["status"] == "change_authorized"
     code, out, _ = _cli(capsys, "findings", "--open", "--evidence", str(tmp_path))
     assert f["id"] not in out

@@ -10,6 +10,7 @@ import pytest
 
 from assurance_pipeline.cli import main
 from assurance_pipeline.defs.automation.jobs import record_disposition_job
+from assurance_pipeline.evidence.signing import Signer, load_private_key, new_key, public_key_text
 from assurance_pipeline.defs.cycle import metadata as md
 from assurance_pipeline.defs.resources import EvidenceStoreResource
 from assurance_pipeline.definitions import defs
@@ -91,7 +92,7 @@ def test_remediate_heightens_the_point_until_a_clean_cycle_and_a_recurrence_reop
     assert _status_table(recurred)[change["id"]]["status"] == "reopened (recurred after remediate by Refund ops)"
     assert main(["findings", "--id", change["id"], "--evidence", str(store.evidence)]) == 0
     out = capsys.readouterr().out
-    assert "REOPENED" in out and "seen in 2 cycle(s)" in out and "remediate by Refund ops: rolled back to 4.1" in out
+    assert "REOPENED" in out and "seen in 2 cycle(s)" in out and "remediate by Refund ops (UNSIGNED): rolled back to 4.1" in out
 
 
 def _dispose(evidence: Path, **config) -> dg.ExecuteInProcessResult:
@@ -134,3 +135,20 @@ def test_the_status_table_says_owed_escalated_and_overdue(tmp_path: Path):
         c["id"]: ("open; overdue", 2),
         "F-c2-01": ("open (new)", 1),
     }
+
+
+def test_the_record_disposition_job_signs_with_the_key_it_is_given(tmp_path: Path):
+    """Once people are registered, the job needs the disposer's key, as `assurance dispose` does."""
+    key = new_key("carol", tmp_path / "keys")[0]
+    person = {"name": "carol", "role": "reviewer", "public_key": public_key_text(load_private_key(key).public_key()), "actors": []}
+    ledger = Ledger(tmp_path / "evidence")
+    bob = new_key("bob", tmp_path / "keys")[0]
+    authorizer = {"name": "bob", "role": "authorizer", "public_key": public_key_text(load_private_key(bob).public_key()), "actors": []}
+    ledger.append("authorization", {"authorized_by": "bob", "people": [person, authorizer]}, Signer("bob", load_private_key(bob)))
+    [f] = record_cycle(ledger, "c1", ["payment_release"], [conformance("payment_release", "PR-1")])
+
+    unsigned = _dispose(ledger.folder, finding_id=f["id"], disposition="false_positive", by="carol", note="test rows")
+    assert not unsigned.success
+    assert "must be signed" in unsigned.get_step_failure_events()[0].step_failure_data.user_failure_data.description
+    signed = _dispose(ledger.folder, finding_id=f["id"], disposition="false_positive", by="carol", note="test rows", key_file=str(key))
+    assert signed.success and list(ledger.entries())[-1].signature.by == "carol"

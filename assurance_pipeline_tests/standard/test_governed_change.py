@@ -214,3 +214,13 @@ def test_changes_are_described_item_by_item():
 def test_widened_actors(before: str, after: str, widened: list[str]):
     header = "name: S\nversion: '1'\nowner: o\nactors:\n  - {}\n"
     assert widened_actors({STANDARD: header.format(before).encode()}, {STANDARD: header.format(after).encode()}) == widened
+
+
+def test_an_authorization_records_what_its_change_touches(signed, keys, capsys):
+    standard, evidence = signed
+    change_the_standard(standard)
+    assert run(capsys, "propose", "--standard", str(standard), "--by", "alice", "--key", str(keys["alice"]), "--evidence", str(evidence))[0] == 0
+    assert authorize(capsys, standard, evidence, "bob", keys["bob"])[0] == 0
+    first, second = Ledger(evidence).find("authorization")
+    assert second.body["touches"] == {"points": ["payment_release"], "header": True, "baseline": False}
+    assert first.body["touches"] == {"points": ["access_grant", "payment_release", "refund"], "header": True, "baseline": False}

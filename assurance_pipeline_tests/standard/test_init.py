@@ -225,7 +225,7 @@ def test_once_every_mark_is_removed_the_standard_loads_and_authorizes(drafted, t
     standard = load_standard(reviewed)
     assert draft_items(standard) == []
     auth = authorize(reviewed, "CFO office", "reviewed draft", Ledger(tmp_path / "evidence"))
-    assert auth.files.keys() == {"standard.yaml", *(f"decision_points/{p}.yaml" for p in DECISION_POINTS)}
+    assert auth.authorization.files.keys() == {"standard.yaml", *(f"decision_points/{p}.yaml" for p in DECISION_POINTS)}
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """The governed cycle as a job, the run config that scopes one cycle, and the job that records a disposition."""
 
 from datetime import datetime
+from pathlib import Path
 
 import dagster as dg
+from pydantic import Field
 
 from assurance_pipeline.defs.cycle.assets import GROUP, user_errors
 from assurance_pipeline.defs.resources import EvidenceStoreResource
@@ -41,6 +43,8 @@ class DispositionConfig(dg.Config):
     note: str
     supersede: bool = False
     to: str | None = None
+    key_file: str | None = Field(default=None, description="the signer's private key file on the machine that runs the job "
+                                 "(needed once people are registered; else ASSURANCE_SIGNING_KEY)")
 
 
 @dg.op(name="dispose_finding")
@@ -48,10 +52,11 @@ def dispose_finding(context: dg.OpExecutionContext, config: DispositionConfig, e
     """Record the disposition through the same function as the CLI, so both check the finding's lifecycle alike."""
     with user_errors():
         entry = record_disposition(evidence.ledger(), config.finding_id, config.disposition, config.by, config.note,
-                                   config.supersede, config.to)
-    context.log.info(f"{config.finding_id}: disposed as {config.disposition} by {config.by} (ledger entry {entry.seq})")
+                                   config.supersede, config.to, Path(config.key_file) if config.key_file else None)
+    signed = f"signed by {entry.signature.by}" if entry.signature else "UNSIGNED: no people registered"
+    context.log.info(f"{config.finding_id}: disposed as {config.disposition} by {config.by}, {signed} (ledger entry {entry.seq})")
     return dg.Output(entry.body, metadata={"finding_id": config.finding_id, "disposition": config.disposition,
-                                           "by": config.by, "ledger_entry": entry.seq})
+                                           "by": config.by, "signed": bool(entry.signature), "ledger_entry": entry.seq})
 
 
 @dg.job(name="record_disposition", executor_def=dg.in_process_executor,
