@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from dataclasses import asdict
 import signal
 import sys
@@ -36,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             args = parser.parse_args(argv)
             return args.handler(args)
+        except BrokenPipeError:  # the reader went away (`assurance findings | head`): stop quietly, as SIGPIPE would
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 128 + signal.SIGPIPE
         except BaseException as err:  # noqa: BLE001 - an interrupted command reports the signal, whatever it broke
             if received or isinstance(err, KeyboardInterrupt):
                 return _interrupted(received[0] if received else signal.SIGINT)

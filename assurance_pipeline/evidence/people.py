@@ -1,8 +1,8 @@
 """Who may sign what, at each point of the ledger: the people the authorized standard registered.
 
 The registry in force at an entry is the `people` of the last authorization before it. The first authorization
-that registers people has no registry before it and is checked against its own list (trust on first registration;
-signed checkpoints held by others are what anchor it). Where no people are registered, entries are unsigned: allowed
+that registers people (and a proposal of it) has no registry before it and is checked against its own list (trust
+on first registration; signed checkpoints held by others are what anchor it). Where no people are registered, entries are unsigned: allowed
 so a demo runs without keys, and marked unsigned wherever they are listed. Once people are registered, every
 authorization, proposal and disposition must be signed by a registered person in a role allowed to sign it, with
 the key registered for that person, and the name it is recorded under must be the signer's.
@@ -54,7 +54,7 @@ def check_signatures(entries: Iterable[LedgerEntry]) -> SignatureReport:
             continue
         if not isinstance(entry.body, dict):
             return SignatureReport(_at(entry, "not an entry as the store writes it"), signed, unsigned)
-        own = people_of(entry.body) if entry.kind == "authorization" else {}
+        own = people_of(entry.body) if entry.kind in ("authorization", "proposal") else {}  # the registry it proposes
         in_force = registry or own
         problem = _entry_problem(entry, in_force)
         if problem:

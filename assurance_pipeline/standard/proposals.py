@@ -61,29 +61,31 @@ def propose(root: Path, by: str, note: str, ledger: Ledger, key: Path | None) ->
     change = pending_change(ledger, files)
     if not change.changed:
         raise AssuranceError(f"{root}: nothing to propose: the standard is exactly as last authorized (sha256 {change.digest[:12]}…)")
-    signer = signer_for("proposal", by, key, registry_in_force(ledger))
+    people = [p.model_dump() for p in standard.header.people]
+    signer = signer_for("proposal", by, key, registry_in_force(ledger) or {p["name"]: p for p in people})
     keep_texts(ledger.folder, files)
     body = {"standard": standard.header.name, "version": standard.header.version, "by": by, "note": note,
             "sha256": change.digest, "files": change.hashes, "base": change.base.body.get("sha256") if change.base else None,
-            "changes": change.lines, "widens": change.widened}
+            "changes": change.lines, "widens": change.widened, "touches": change.touches, "people": people}
     return ledger.append("proposal", body, signer), change
 
 
 def check_separation(change: Change, authorizer: str, ledger: Ledger, new_people: dict[str, dict]) -> LedgerEntry | None:
-    """The proposal this authorization carries out, refusing one that breaks separation of duties (one line)."""
-    if not change.changed or change.base is None:
-        return None  # the first sign-off, or a re-authorization of the same files: nothing changes hands
+    """The proposal this authorization carries out, refusing one that breaks separation of duties (one line). The first
+    sign-off needs no proposal, but if one was recorded, the same rules hold."""
+    if not change.changed:
+        return None  # a re-authorization of the same files: nothing changes hands
     proposal = _proposal_of(ledger, change)
-    signed_mode = bool(people_of(change.base.body) or new_people)
+    signed_mode = bool((change.base and people_of(change.base.body)) or new_people)
     if proposal is None:
-        if signed_mode:
+        if signed_mode and change.base is not None:
             raise AssuranceError(f"authorize: the standard changed since its last authorization (sha256 {change.digest[:12]}…) and no "
                                  "proposal of exactly this change is recorded: run `assurance propose` first (someone else authorizes it)")
         return None
     if proposal.body.get("by") == authorizer:
         raise AssuranceError(f"authorize --by {authorizer!r}: {authorizer} proposed this change (ledger entry {proposal.seq}); "
                              "separation of duties: someone else must authorize it")
-    person = {**people_of(change.base.body), **new_people}.get(authorizer, {})
+    person = {**(people_of(change.base.body) if change.base else {}), **new_people}.get(authorizer, {})
     acts_as = sorted(set(change.widened) & ({authorizer} | set(person.get("actors") or [])))
     if acts_as:
         raise AssuranceError(f"authorize --by {authorizer!r}: the change registers or widens actor {', '.join(acts_as)}, "
@@ -97,6 +99,6 @@ def _proposal_of(ledger: Ledger, change: Change) -> LedgerEntry | None:
     for entry in ledger.entries():
         if entry.kind == "authorization":
             found = None
-        elif entry.kind == "proposal" and entry.body.get("sha256") == change.digest and entry.seq > change.base.seq:
+        elif entry.kind == "proposal" and entry.body.get("sha256") == change.digest and (change.base is None or entry.seq > change.base.seq):
             found = entry
     return found

@@ -224,3 +224,29 @@ def test_an_authorization_records_what_its_change_touches(signed, keys, capsys):
     first, second = Ledger(evidence).find("authorization")
     assert second.body["touches"] == {"points": ["payment_release"], "header": True, "baseline": False}
     assert first.body["touches"] == {"points": ["access_grant", "payment_release", "refund"], "header": True, "baseline": False}
+
+
+def test_the_first_version_can_be_proposed_and_then_its_proposer_cannot_sign_it_off(tmp_path: Path, keys, capsys):
+    """Foundation Initialization's path: the reviewed draft is proposed (signed under the people it registers) and
+    signed off by someone else."""
+    standard, evidence = write_standard(tmp_path / "standard", people_yaml(keys)), tmp_path / "evidence"
+    code, out, err = run(capsys, "propose", "--standard", str(standard), "--by", "alice", "--key", str(keys["alice"]), "--evidence", str(evidence))
+    assert code == 0 and "signed by alice" in out, err
+    code, _, err = authorize(capsys, standard, evidence, "alice", keys["alice"])
+    assert code == 2 and "alice proposed this change (ledger entry 1)" in err  # an owner, and its proposer
+    code, out, err = authorize(capsys, standard, evidence, "bob", keys["bob"])
+    assert code == 0 and "carrying out proposal 1" in out, err
+    code, out, _ = run(capsys, "verify", "--evidence", str(evidence))
+    assert code == 0 and "2 signed" in out
+
+
+def test_a_listing_cut_short_by_its_reader_ends_quietly(signed, tmp_path: Path):
+    import subprocess
+    import sys
+
+    _, evidence = signed
+    assurance = Path(sys.executable).with_name("assurance")
+    process = subprocess.Popen([str(assurance), "verify", "--evidence", str(evidence)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # the reader is gone before anything is written (`| head` having had enough)
+    err = process.stderr.read().decode()
+    assert process.wait(60) == 141 and err == ""
