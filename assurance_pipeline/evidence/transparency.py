@@ -151,10 +151,12 @@ def _witness_dirs(folder: Path) -> list[Path]:
 
 
 def _witness_problem(directory: Path, log: LogIdentity, view: LogView) -> tuple[str | None, Cosigned | None]:
+    if not directory.is_dir():
+        return "not a witness's folder", None
     try:
         witness = parse_vkey(_read(directory / WITNESS_KEY_FILE).decode("utf-8", "replace"))
     except (NoteError, OSError) as err:
-        return f"{WITNESS_KEY_FILE}: not a witness's verifier key ({err})", None
+        return f"{WITNESS_KEY_FILE}: not a witness's verifier key ({getattr(err, 'strerror', None) or err})", None
     if witness.kind != COSIGNATURE_V1 or directory.name != witness.id.hex():
         return f"{WITNESS_KEY_FILE}: not the cosignature key this folder is named for", None
     latest = None
@@ -163,6 +165,8 @@ def _witness_problem(directory: Path, log: LogIdentity, view: LogView) -> tuple[
             checkpoint, at = _cosigned_checkpoint(_read(path), log, witness)
         except NoteError as err:
             return f"{path.name}: {err}", None
+        except OSError as err:
+            return f"{path.name}: not a cosigned checkpoint ({err.strerror or err})", None
         problem = _against_log(checkpoint, view, f"witness {witness.name} cosigned")
         if problem:
             return f"{path.name}: the log forks from what {witness.name} cosigned: {problem}", None

@@ -174,3 +174,23 @@ def test_eight_processes_appending_at_once_never_interleave(tmp_path: Path, caps
         assert [e.body["n"] for e in entries if e.body.get("writer") == w] == list(range(12))
     code, out, _ = run(capsys, "verify", "--evidence", str(store))
     assert code == 0 and "checkpoint at 97" in out
+
+
+@pytest.mark.parametrize("damage", ["stray_file", "bad_vkey", "note_is_a_folder", "forged_cosignature"])
+def test_damaged_witness_records_are_named_not_a_traceback(store, capsys, tmp_path, damage):
+    key = new_key("auditor", tmp_path / "keys")[0]
+    assert run(capsys, "witness", "--evidence", str(store), "--key", str(key), "--state", str(tmp_path / "a.state"))[0] == 0
+    [folder] = list((store / "witnesses").iterdir())
+    if damage == "stray_file":
+        (store / "witnesses" / "stray").write_text("x", encoding="utf-8")
+    elif damage == "bad_vkey":
+        (folder / "witness.vkey").write_text("auditor+00000000+AAAA\n", encoding="utf-8")
+    elif damage == "note_is_a_folder":
+        (folder / "000000000099.note").mkdir()
+    else:
+        [note] = [p for p in folder.iterdir() if p.suffix == ".note"]
+        text = note.read_text(encoding="utf-8")
+        last = text.rstrip("\n").rsplit(" ", 1)
+        note.write_text(last[0] + " " + base64.b64encode(b"\x00" * 76).decode() + "\n", encoding="utf-8")
+    code, out, err = run(capsys, "verify", "--evidence", str(store))
+    assert code == 1 and err == "" and len(out.splitlines()) == 1 and out.startswith("TAMPERED: witnesses/")

@@ -143,6 +143,11 @@ def test_verify_names_any_damage_and_never_tracebacks(recorded_store: Path, data
         store_snapshot = _snapshot(store)
         changed = store_snapshot != _snapshot(recorded_store)
         with_held = data.draw(st.booleans(), label="with a held checkpoint?")
+        if with_held and data.draw(st.booleans(), label="damage the held checkpoint?"):
+            kept = held.read_bytes()
+            at = data.draw(st.integers(0, len(kept) - 1))
+            held.write_bytes(kept[:at] + data.draw(BYTES) + kept[at + 1:])
+            changed = changed or held.read_bytes() != kept
 
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
