@@ -137,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     cycle.add_argument("--point", dest="points", action="append", help="only this decision point (repeatable)")
     cycle.add_argument("--seed", help="the selection seed (default: a fresh random one, recorded in the ledger)")
     cycle.add_argument("--follow-up-of", metavar="CYCLE_ID", help="draw the second stage of that cycle's two-stage plans that ended 'extend'")
-    cycle.add_argument("--json", action="store_true", help="print the result as JSON (CONTRACT section 4)")
+    cycle.add_argument("--json", action="store_true", help="print the result as JSON (cycle_id, window, decision, standard, decision_points, findings, ledger, evidence_pack)")
     cycle.set_defaults(handler=cmd_cycle)
 
     dispose = commands.add_parser(

@@ -22,7 +22,7 @@ class EvidenceStoreError(AssuranceError):
 
 
 def engine_error(err: Exception, context: str) -> SourceError:
-    """A DuckDB error as one line, its quoted parts redacted: they can be row values (CONTRACT section 5)."""
+    """A DuckDB error as one line, its quoted parts redacted: they can be row values, which are never kept."""
     lines = str(err).strip().splitlines()
     first = re.sub(r"\"[^\"]*\"|'[^']*'", "'…'", lines[0] if lines else type(err).__name__)
     return SourceError(f"{context}: {first}")

@@ -1,5 +1,5 @@
 """Every CLI failure is one line on stderr (`assurance: error: ...`), the documented exit code, no
-traceback, and nothing appended to the evidence ledger (CONTRACT section 3)."""
+traceback, and nothing appended to the evidence ledger (the README (Commands))."""
 
 from __future__ import annotations
 

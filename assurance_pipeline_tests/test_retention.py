@@ -1,4 +1,4 @@
-"""CONTRACT section 5: raw values of sampled rows are never kept (evidence store, Dagster storage and event log, temp
+"""the retention rule (README: What is kept, and what never is): raw values of sampled rows are never kept (evidence store, Dagster storage and event log, temp
 files after the cycle), except the evidence_fields of failing rows; the transient workspace goes whether the cycle
 succeeds or fails."""
 
@@ -100,7 +100,7 @@ def test_evidence_fields_of_passing_decisions_are_not_kept(recorded: dict):
 
 
 def test_evidence_fields_of_failing_decisions_are_in_the_pack(recorded: dict):
-    """Allowed by CONTRACT section 5, and the proof that the search above finds what is there; the run's own copy
+    """Allowed by the retention rule (README: What is kept, and what never is), and the proof that the search above finds what is there; the run's own copy
     (its IO manager's values) went with the run."""
     pack = Path(recorded["result"]["evidence_pack"])
     assert pack / "validation.json" in holding(recorded["secrets"]["failing"], recorded["evidence"])

@@ -1,4 +1,4 @@
-"""CONTRACT section 5, with every finding kind raised: raw field values of sampled rows are never kept anywhere (the
+"""the retention rule (README: What is kept, and what never is), with every finding kind raised: raw field values of sampled rows are never kept anywhere (the
 evidence store, Dagster's storage, event log and instance databases, the standard and its baseline, temp files, the
 commands' output), except the `evidence_fields` of failing rows.
 
@@ -213,7 +213,7 @@ def test_the_sentinel_numbers_were_sampled_and_the_search_finds_a_double(recorde
 
 
 def test_evidence_fields_of_failing_decisions_are_kept_only_in_the_evidence_pack(recorded: dict):
-    """Allowed by CONTRACT section 5, and the proof that the search finds what is there."""
+    """Allowed by the retention rule (README: What is kept, and what never is), and the proof that the search finds what is there."""
     found = leaks(recorded["secrets"]["failing"], recorded)
     assert found and all(p.startswith("evidence/packs/") and p.endswith("/validation.json") for p in found), found
     validation = json.loads((Path(recorded["results"][0]["evidence_pack"]) / "validation.json").read_text(encoding="utf-8"))

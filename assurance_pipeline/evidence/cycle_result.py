@@ -1,4 +1,4 @@
-"""The cycle's result in the shape CONTRACT section 4 fixes (`assurance cycle --json`)."""
+"""The cycle's result in the shape `assurance cycle --json` prints (README: Commands)."""
 
 from __future__ import annotations
 

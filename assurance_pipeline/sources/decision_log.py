@@ -70,7 +70,7 @@ class DecisionLog:
         columns = [row[0] for row in described]
         missing = [c for c in REQUIRED_LOG_COLUMNS if c not in columns]
         if missing:
-            raise AssuranceError(f"source {self.shown}: missing required column(s) {', '.join(missing)} (see CONTRACT section 1)")
+            raise AssuranceError(f"source {self.shown}: missing required column(s) {', '.join(missing)} (see README: The decision log)")
         decided_at_type = next(row[1] for row in described if row[0] == "decided_at")
         if not decided_at_type.startswith(("TIMESTAMP", "DATE")):
             raise AssuranceError(f"source {self.shown}: column decided_at is {decided_at_type}, not a timestamp")

@@ -13,7 +13,7 @@ Severity = Literal["critical", "high", "medium", "low"]
 ColumnType = Literal["string", "integer", "float", "boolean", "timestamp"]
 SEVERITY_ORDER: dict[str, int] = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 
-# The decision log's own columns (CONTRACT section 1); conditions may use them, contracts may not redefine them.
+# The decision log's own columns (README: The decision log); conditions may use them, contracts may not redefine them.
 LOG_COLUMNS: dict[str, ColumnType] = {
     "decision_id": "string",
     "decision_point": "string",

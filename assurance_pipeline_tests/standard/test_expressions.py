@@ -1,4 +1,4 @@
-"""The DCT expression whitelist: what CONTRACT section 2 allows compiles to quoted DuckDB SQL that means
+"""The DCT expression whitelist: what the README (The standard) allows compiles to quoted DuckDB SQL that means
 what was authored; everything else is refused with an ExpressionError that says what and why."""
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, sql: str) -> tuple:
     return tuple(row[0] for row in con.execute(f"SELECT ({sql}) FROM t ORDER BY id").fetchall())
 
 
-# (authored predicate, expected result for rows 1, 2, 3): one or more per construct of CONTRACT section 2
+# (authored predicate, expected result for rows 1, 2, 3): one or more per construct of the README (The standard)
 PREDICATES = [
     # comparisons
     ("amount > 10000", (T, F, F)),

@@ -1,5 +1,5 @@
 """Loading the standard: the demo loads into typed models; every malformed standard is refused with one
-line that names the file, the field or condition id, and what is wrong (CONTRACT section 2)."""
+line that names the file, the field or condition id, and what is wrong (the README (The standard))."""
 
 from __future__ import annotations
 

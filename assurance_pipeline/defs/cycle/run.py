@@ -39,7 +39,7 @@ def run_cycle(
     tiers: list[str] | None = None, seed: str | None = None, instance: dg.DagsterInstance | None = None,
     follow_up_of: str | None = None, points: list[str] | None = None,
 ) -> dict:
-    """Materialize the cycle; return its recorded result (CONTRACT section 4) or raise the step's user error."""
+    """Materialize the cycle; return its recorded result (the `assurance cycle --json` shape) or raise the step's user error."""
     window = Window.parse(window_from, window_to)  # a bad date is refused here, before anything runs
     check_inputs(standard_dir, source, evidence_dir)
     resources = cycle_resources(standard_dir, source, evidence_dir)
