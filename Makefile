@@ -1,4 +1,5 @@
 # One venv, made on first use; every target below depends on it.
+SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,20 +8,25 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test ui bench clean
 
 $(STAMP): pyproject.toml
+	@echo "== creating $(VENV) and installing assurance-pipeline with its dependencies (a few minutes the first time)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	set -o pipefail; $(BIN)/python -m pip install --progress-bar off -e '.[dev]' 2>&1 | awk '/^(Collecting|Successfully|ERROR)/ {print; fflush()}'
 	touch $(STAMP)
+	@echo "== installed"
+
+# The demo records its cycle in the Dagster instance `make ui` shows (DAGSTER_HOME, default .dagster_home).
+UI_HOME := $(or $(DAGSTER_HOME),$(CURDIR)/.dagster_home)
 
 demo: $(STAMP)
-	$(BIN)/assurance demo
+	mkdir -p "$(UI_HOME)" && DAGSTER_HOME="$(UI_HOME)" $(BIN)/assurance demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
 ui: $(STAMP)
-	test -f data/demo/standard/authorization.yaml || $(BIN)/assurance demo
-	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/.dagster_home} sh -c 'mkdir -p "$$DAGSTER_HOME" && $(BIN)/dagster dev -w workspace.yaml'
+	test -f data/demo/standard/authorization.yaml || $(MAKE) demo
+	mkdir -p "$(UI_HOME)" && DAGSTER_HOME="$(UI_HOME)" $(BIN)/dagster dev -w workspace.yaml
 
 # Benchmarks in their own venv: Evidently (the comparison) must never leak into the runtime one.
 BENCH := .venv-bench

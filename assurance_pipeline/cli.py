@@ -352,15 +352,17 @@ def cmd_keys_new(args: argparse.Namespace) -> int:
 
 
 def cmd_cycle(args: argparse.Namespace) -> int:
+    from assurance_pipeline.defs.cycle.progress import wanted
     from assurance_pipeline.defs.cycle.run import run_cycle
 
     result = run_cycle(args.standard, args.source, args.evidence, args.window_from, args.window_to, args.tiers, args.seed,
-                       follow_up_of=args.follow_up_of, points=args.points)
+                       follow_up_of=args.follow_up_of, points=args.points, progress=wanted(args.json))
     _emit(args, result, format_result(result))
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from assurance_pipeline.defs.cycle.progress import wanted
     from assurance_pipeline.defs.cycle.run import run_cycle
     from assurance_pipeline.demo.generator import INJECTED_PROBLEMS, write_demo
 
@@ -377,7 +379,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if args.json:
             parsed.handler = _quiet(parsed.handler)
         parsed.handler(parsed)
-    result = run_cycle(paths.standard_dir, str(paths.log_path), args.dir / "evidence", str(paths.drift_from), str(paths.drift_to), seed=DEMO_SEED)
+    say(f"running a governed cycle over {paths.drift_from} to {paths.drift_to} ...")
+    result = run_cycle(paths.standard_dir, str(paths.log_path), args.dir / "evidence", str(paths.drift_from), str(paths.drift_to),
+                       seed=DEMO_SEED, progress=wanted(args.json), trigger="demo")
     _emit(args, result, format_result(result))
     return 0
 

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import dagster as dg
 
-from assurance_pipeline.defs.automation.jobs import cycle_run_config
+from assurance_pipeline.defs.automation.jobs import cycle_run_config, governed_cycle_job
 from assurance_pipeline.defs.cycle.assets import CYCLE_ASSETS
 from assurance_pipeline.defs.cycle.checks import CYCLE_CHECKS
+from assurance_pipeline.defs.cycle.progress import step_lines
 from assurance_pipeline.defs.resources import cycle_resources
 from assurance_pipeline.errors import AssuranceError, EvidenceStoreError
+from assurance_pipeline.evidence.checkpoints import STORE_FILE, identity, store_key
 from assurance_pipeline.evidence.ledger import Ledger
 from assurance_pipeline.sources.decision_log import DecisionLog
 from assurance_pipeline.sources.window import Window
@@ -32,24 +34,29 @@ def check_inputs(standard_dir: Path, source: str, evidence_dir: Path) -> None:
     report = Ledger(evidence_dir).verify()
     if not report.intact:
         raise EvidenceStoreError(f"evidence store {evidence_dir} is not intact, nothing appended: {report.problem}")
+    if (Path(evidence_dir) / STORE_FILE).exists():
+        identity(evidence_dir, store_key())  # the key that signs its checkpoints is at hand before anything is appended
 
 
 def run_cycle(
     standard_dir: Path, source: str, evidence_dir: Path, window_from: str | None = None, window_to: str | None = None,
     tiers: list[str] | None = None, seed: str | None = None, instance: dg.DagsterInstance | None = None,
-    follow_up_of: str | None = None, points: list[str] | None = None,
+    follow_up_of: str | None = None, points: list[str] | None = None, progress: bool = False, trigger: str = "cli",
 ) -> dict:
-    """Materialize the cycle; return its recorded result (the `assurance cycle --json` shape) or raise the step's user error."""
+    """Run the `governed_cycle` job, as the UI and the schedules do; return its recorded result (the
+    `assurance cycle --json` shape) or raise the step's user error. `progress`: a line per step on stderr."""
     window = Window.parse(window_from, window_to)  # a bad date is refused here, before anything runs
     check_inputs(standard_dir, source, evidence_dir)
     resources = cycle_resources(standard_dir, source, evidence_dir)
     if instance is None and not os.environ.get("DAGSTER_HOME"):
         resources["io_manager"] = dg.mem_io_manager  # no DAGSTER_HOME: keep nothing of the run on disk
+    job = dg.Definitions(assets=CYCLE_ASSETS, asset_checks=CYCLE_CHECKS, jobs=[governed_cycle_job], resources=resources,
+                         loggers={"console": dg.colored_console_logger, "step_lines": step_lines}).resolve_job_def(governed_cycle_job.name)
+    loggers = {**QUIET_CONSOLE["loggers"], **({"step_lines": {}} if progress else {})}
     with _instance(instance) as active:
-        outcome = dg.materialize(
-            [*CYCLE_ASSETS, *CYCLE_CHECKS], resources=resources, instance=active, raise_on_error=False,
-            run_config={**cycle_run_config(window.start, window.end, tiers, seed, follow_up_of, points), **QUIET_CONSOLE},
-            tags={"assurance/trigger": "cli"},
+        outcome = job.execute_in_process(
+            run_config={**cycle_run_config(window.start, window.end, tiers, seed, follow_up_of, points), "loggers": loggers},
+            instance=active, raise_on_error=False, tags={"assurance/trigger": trigger},
         )
     recorded = Ledger(evidence_dir).find("cycle_decision", cycle_id=outcome.run_id)
     if recorded:

@@ -1,0 +1,37 @@
+"""A cycle started from the command line is the `governed_cycle` job, tagged with its trigger, in the instance the UI
+shows; on a terminal it says what each step did as it finishes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from assurance_pipeline.defs.cycle.progress import STEPS
+from assurance_pipeline.defs.cycle.run import run_cycle
+from assurance_pipeline_tests.small_cycle import CYCLE_FROM, CYCLE_TO, build_rows, prepare
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    return prepare(tmp_path_factory.mktemp("cli-runs"), build_rows(planted=True))
+
+
+def test_a_cli_cycle_runs_the_governed_cycle_job_tagged_with_its_trigger(store, tmp_path: Path):
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        result = run_cycle(store.standard, str(store.log), store.evidence, CYCLE_FROM, CYCLE_TO, instance=instance, trigger="cli")
+        run = instance.get_run_by_id(result["cycle_id"])
+    assert run.job_name == "governed_cycle" and run.tags["assurance/trigger"] == "cli"
+
+
+def test_progress_is_a_line_per_step_on_stderr_and_nothing_without_it(store, capsys):
+    run_cycle(store.standard, str(store.log), store.evidence, CYCLE_FROM, CYCLE_TO, progress=True)
+    lines = capsys.readouterr().err.splitlines()
+    said = [line.removeprefix("  ✓ ").split(" (")[0] for line in lines if line.startswith("  ✓ ") and "check:" not in line]
+    assert sorted(said) == sorted(STEPS.values())  # every asset's step, once, in words
+    assert said[:3] == [STEPS["confirmed_standard"], STEPS["sampling_plan"], STEPS["decision_sample"]]
+    assert said[-1] == STEPS["assurance_decision"]
+    assert "  ✓ check: standard is authorized" in [line.split(" (")[0] for line in lines]
+    run_cycle(store.standard, str(store.log), store.evidence, CYCLE_FROM, CYCLE_TO)
+    assert capsys.readouterr().err == ""
