@@ -101,23 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
     baseline.add_argument("--json", action="store_true")
     baseline.set_defaults(handler=cmd_baseline)
 
-    authorize = commands.add_parser("authorize", help="sign off the standard as it is now")
-    authorize.add_argument("--standard", type=Path, required=True, help="the standard folder")
-    authorize.add_argument("--by", required=True, help="who authorizes it (a person, in business terms)")
-    authorize.add_argument("--note", default="", help="why, e.g. the change request")
-    _key(authorize)
-    _evidence(authorize, required=False)
-    authorize.add_argument("--json", action="store_true")
-    authorize.set_defaults(handler=cmd_authorize)
-
-    propose = commands.add_parser("propose", help="record a proposed change of the standard: the diff since the last authorization, in words")
-    propose.add_argument("--standard", type=Path, required=True, help="the standard folder, as changed")
-    propose.add_argument("--by", required=True, help="who proposes the change (someone else authorizes it)")
-    propose.add_argument("--note", default="", help="why, e.g. the change request")
-    _key(propose)
-    _evidence(propose, required=False)
-    propose.add_argument("--json", action="store_true")
-    propose.set_defaults(handler=cmd_propose)
+    _signed_change(commands.add_parser("authorize", help="sign off the standard as it is now"),
+                   "who authorizes it (a person, in business terms)", cmd_authorize)
+    _signed_change(commands.add_parser("propose", help="record a proposed change of the standard: the diff since the last authorization, in words"),
+                   "who proposes the change (someone else authorizes it)", cmd_propose)
 
     keys = commands.add_parser("keys", help="signing keys of the people who authorize, propose and dispose")
     key_commands = keys.add_subparsers(dest="keys_command", required=True, parser_class=_Parser)
@@ -235,6 +222,17 @@ def build_parser() -> argparse.ArgumentParser:
 def _standard_source(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--standard", type=Path, required=True, help="the standard folder")
     parser.add_argument("--source", required=True, help="the decision log: file.parquet, dir/, file.csv, duckdb:///x.db?table=t")
+
+
+def _signed_change(parser: argparse.ArgumentParser, by: str, handler) -> None:
+    """`authorize` and `propose`: a standard folder, who signs, why, and their key."""
+    parser.add_argument("--standard", type=Path, required=True, help="the standard folder")
+    parser.add_argument("--by", required=True, help=by)
+    parser.add_argument("--note", default="", help="why, e.g. the change request")
+    _key(parser)
+    _evidence(parser, required=False)
+    parser.add_argument("--json", action="store_true")
+    parser.set_defaults(handler=handler)
 
 
 def _key(parser: argparse.ArgumentParser) -> None:
