@@ -468,14 +468,13 @@ def _existing_store(evidence: Path) -> Ledger:
 
 
 def cmd_checkpoint(args: argparse.Namespace) -> int:
-    from assurance_pipeline.evidence.checkpoints import read_identity
     from assurance_pipeline.evidence.notes import vkey
-    from assurance_pipeline.evidence.transparency import latest_note
+    from assurance_pipeline.evidence.transparency import identity_or_fail, latest_note
 
     _existing_store(args.evidence)
     note = latest_note(args.evidence).decode("utf-8", "replace")
-    log = read_identity(args.evidence)
-    key = vkey(log.origin, log.verifier.kind, log.verifier.public_key) if log else None
+    log = identity_or_fail(args.evidence)
+    key = vkey(log.origin, log.verifier.kind, log.verifier.public_key)
     _emit(args, {"checkpoint": note, "checkpoint_key": key}, note.rstrip("\n"))
     return 0
 

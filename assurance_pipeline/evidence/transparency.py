@@ -192,6 +192,17 @@ def _read(path: Path) -> bytes:
     return data
 
 
+def identity_or_fail(folder: Path) -> LogIdentity:
+    """The store's identity, for commands that need one: one line if it is missing or not valid."""
+    try:
+        log = read_identity(folder)
+    except NoteError as err:
+        raise EvidenceStoreError(f"evidence store {folder}: {err}; run `assurance verify`") from None
+    if log is None:
+        raise EvidenceStoreError(f"evidence store {folder}: no checkpoint yet ({STORE_FILE} is missing)")
+    return log
+
+
 # --- proofs and cosigning ----------------------------------------------------------------------------------------
 
 
@@ -206,8 +217,11 @@ def inclusion_document(folder: Path, view: LogView, seq: int) -> dict:
     """What an auditor needs to check that entry `seq` is in the log, with nothing but the checkpoint: the entry's
     bytes, its index, the tree size, the RFC 9162 inclusion path and the signed checkpoint."""
     note = latest_note(folder)
-    log = read_identity(folder)
-    checkpoint = _open_checkpoint(note, log)
+    log = identity_or_fail(folder)
+    try:
+        checkpoint = _open_checkpoint(note, log)
+    except NoteError as err:
+        raise EvidenceStoreError(f"evidence store {folder}: its latest checkpoint is not valid ({err}); run `assurance verify`") from None
     if not 1 <= seq <= checkpoint.size:
         raise AssuranceError(f"prove {seq}: the latest checkpoint covers entries 1 to {checkpoint.size}")
     leaves = [leaf_hash(line) for line in view.lines[: checkpoint.size]]
@@ -249,9 +263,7 @@ class WitnessState:
 def witness(folder: Path, view: LogView, key: Ed25519PrivateKey, name: str, state_path: Path) -> tuple[Checkpoint, int | None]:
     """Cosign the store's latest checkpoint if the log is consistent with what this witness cosigned last time;
     returns the checkpoint and the size it cosigned before. Raises AssuranceError (exit 1 via `Fork`) on a fork."""
-    log = read_identity(folder)
-    if log is None:
-        raise EvidenceStoreError(f"evidence store {folder}: no checkpoint yet (nothing was recorded)")
+    log = identity_or_fail(folder)
     log_key = vkey(log.origin, log.verifier.kind, log.verifier.public_key)
     state = WitnessState.read(state_path)
     if state is not None and state.checkpoint_key != log_key:
@@ -267,7 +279,10 @@ def witness(folder: Path, view: LogView, key: Ed25519PrivateKey, name: str, stat
         raise Fork(f"the store does not match its own latest checkpoint: {problem}")
     before = None
     if state is not None:
-        previous = parse_checkpoint(open_note(state.checkpoint, log.verifier)[0])
+        try:
+            previous = parse_checkpoint(open_note(state.checkpoint, log.verifier)[0])
+        except NoteError as err:
+            raise AssuranceError(f"--state {state_path}: the checkpoint it holds does not verify ({err}); it is not a state this store gave") from None
         before = previous.size
         if previous.size > checkpoint.size:
             raise Fork(f"the log holds {checkpoint.size} entries, you cosigned {previous.size}: it was truncated or rolled back")

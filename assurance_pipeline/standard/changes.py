@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from assurance_pipeline.errors import AssuranceError
 from assurance_pipeline.evidence.ledger import sha256_hex
 from assurance_pipeline.standard.loading import BASELINE_DIR, POINTS_DIR, STANDARD_FILE, read_yaml
 from assurance_pipeline.standard.models import Actor
@@ -71,8 +72,11 @@ def _actors(files: Mapping[str, bytes]) -> dict[str, Actor]:
     """The registered actors of a standard.yaml already checked by `load_standard` (or an authorized one)."""
     if STANDARD_FILE not in files:
         return {}
-    actors = (_parse(STANDARD_FILE, files[STANDARD_FILE]) or {}).get("actors") or []
-    return {a.id: a for a in (Actor.model_validate(item) for item in actors)}
+    try:
+        actors = (_parse(STANDARD_FILE, files[STANDARD_FILE]) or {}).get("actors") or []
+        return {a.id: a for a in (Actor.model_validate(item) for item in actors)}
+    except (ValueError, AttributeError, TypeError, AssuranceError):
+        return {}  # not a registry we can read: every actor of the change counts as newly registered
 
 
 def _parse(name: str, raw: bytes) -> Any:

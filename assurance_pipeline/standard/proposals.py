@@ -44,7 +44,8 @@ def pending_change(ledger: Ledger, files: dict[str, bytes]) -> Change:
     if base is None:
         return Change(files, hashes, standard_digest(hashes), None, [f"{name}: added" for name in sorted(files)],
                       widened_actors({}, files), touched({}, {}, files))
-    authorized = base.body.get("files") or {}
+    authorized = base.body.get("files")
+    authorized = {k: v for k, v in authorized.items() if isinstance(v, str)} if isinstance(authorized, dict) else {}
     texts = authorized_texts(ledger.folder, authorized)
     return Change(files, hashes, standard_digest(hashes), base, describe_changes(authorized, texts, files),
                   widened_actors(texts, files), touched(authorized, texts, files))

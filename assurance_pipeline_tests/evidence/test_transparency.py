@@ -194,3 +194,27 @@ def test_damaged_witness_records_are_named_not_a_traceback(store, capsys, tmp_pa
         note.write_text(last[0] + " " + base64.b64encode(b"\x00" * 76).decode() + "\n", encoding="utf-8")
     code, out, err = run(capsys, "verify", "--evidence", str(store))
     assert code == 1 and err == "" and len(out.splitlines()) == 1 and out.startswith("TAMPERED: witnesses/")
+
+
+@pytest.mark.parametrize("damage", ["store_json_garbage", "store_json_missing", "no_checkpoints"])
+def test_checkpoint_prove_and_witness_on_a_damaged_store_say_so_in_one_line(store, capsys, tmp_path, damage):
+    if damage == "store_json_garbage":
+        (store / "store.json").write_bytes(b"\xff{not json")
+    elif damage == "store_json_missing":
+        (store / "store.json").unlink()
+    else:
+        shutil.rmtree(store / "checkpoints")
+    key = new_key("auditor", tmp_path / "keys")[0]
+    for argv in (["checkpoint"], ["prove", "1"], ["witness", "--key", str(key), "--state", str(tmp_path / "s.state")]):
+        code, out, err = run(capsys, *argv, "--evidence", str(store))
+        assert code == 3 and out == "" and len(err.splitlines()) == 1 and err.startswith("assurance: error: evidence store"), (argv, err)
+
+
+def test_a_witness_state_that_does_not_verify_is_refused(store, capsys, tmp_path):
+    key = new_key("auditor", tmp_path / "keys")[0]
+    state = tmp_path / "s.state"
+    assert run(capsys, "witness", "--evidence", str(store), "--key", str(key), "--state", str(state))[0] == 0
+    saved = json.loads(state.read_text(encoding="utf-8"))
+    state.write_text(json.dumps({**saved, "checkpoint": saved["checkpoint"].replace("\n3\n", "\n2\n")}), encoding="utf-8")
+    code, _, err = run(capsys, "witness", "--evidence", str(store), "--key", str(key), "--state", str(state))
+    assert code == 2 and "the checkpoint it holds does not verify" in err

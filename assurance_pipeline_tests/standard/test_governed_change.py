@@ -250,3 +250,21 @@ def test_a_listing_cut_short_by_its_reader_ends_quietly(signed, tmp_path: Path):
     process.stdout.close()  # the reader is gone before anything is written (`| head` having had enough)
     err = process.stderr.read().decode()
     assert process.wait(60) == 141 and err == ""
+
+
+def test_a_proposal_against_a_forged_authorization_is_one_line_not_a_traceback(signed, keys, capsys):
+    """A kept standard.yaml edited in the store (no longer its hash): the change is still described, every actor
+    counting as newly registered, never a traceback."""
+    standard, evidence = signed
+    kept = evidence / "standards"
+    for text in kept.iterdir():
+        if b"actors:" in text.read_bytes():
+            body = text.read_bytes().replace(b"actors:", b"actors_were:") + b"actors: [1, 2]\n"
+            text.chmod(0o644)
+            text.write_bytes(body)  # no longer its hash: treated as unknown, as is a missing text
+    change_the_standard(standard)
+    code, out, err = run(capsys, "propose", "--standard", str(standard), "--by", "alice", "--key", str(keys["alice"]), "--evidence", str(evidence), "--json")
+    assert code == 0, err
+    proposal = json.loads(out)
+    assert f"{STANDARD}: changed (the authorized text is not in the evidence store to compare with)" in proposal["changes"]
+    assert proposal["widens"] == ["access-workflow", "ap-agent", "ap-clerk", "refund-agent"]  # nothing to compare with
