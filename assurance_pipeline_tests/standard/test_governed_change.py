@@ -268,3 +268,9 @@ def test_a_proposal_against_a_forged_authorization_is_one_line_not_a_traceback(s
     proposal = json.loads(out)
     assert f"{STANDARD}: changed (the authorized text is not in the evidence store to compare with)" in proposal["changes"]
     assert proposal["widens"] == ["access-workflow", "ap-agent", "ap-clerk", "refund-agent"]  # nothing to compare with
+
+
+def test_an_unreadable_authorized_registry_counts_every_actor_as_new():
+    new = {STANDARD: b"name: S\nversion: '1'\nowner: o\nactors:\n  - {id: a, type: agent, versions: ['1']}\n"}
+    for garbage in (b"actors: [1, 2]\n", b"actors: {id: x}\n", b"- just a list\n"):
+        assert widened_actors({STANDARD: garbage}, new) == ["a"]
