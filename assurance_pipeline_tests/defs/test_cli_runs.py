@@ -35,3 +35,15 @@ def test_progress_is_a_line_per_step_on_stderr_and_nothing_without_it(store, cap
     assert "  ✓ check: standard is authorized" in [line.split(" (")[0] for line in lines]
     run_cycle(store.standard, str(store.log), store.evidence, CYCLE_FROM, CYCLE_TO)
     assert capsys.readouterr().err == ""
+
+
+def test_the_cycle_assets_code_version_is_the_authorized_standards_sha256(store, monkeypatch, tmp_path: Path):
+    from assurance_pipeline.definitions import build_definitions
+    from assurance_pipeline.standard.integrity import read_authorization
+
+    monkeypatch.setenv("ASSURANCE_STANDARD", str(store.standard))
+    sha = read_authorization(store.standard).sha256
+    versions = {spec.key.to_user_string(): spec.code_version for spec in build_definitions().resolve_all_asset_specs()}
+    assert set(versions) == set(STEPS) and set(versions.values()) == {f"standard-{sha[:12]}"}
+    monkeypatch.setenv("ASSURANCE_STANDARD", str(tmp_path))  # not authorized: no version claimed
+    assert {spec.code_version for spec in build_definitions().resolve_all_asset_specs()} == {None}
