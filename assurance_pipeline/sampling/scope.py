@@ -28,7 +28,7 @@ def cycle_scope(
     if follow_up_of:
         return _second_stage(follow_up_of, points, evidence_dir)
     in_scope = [p.id for p in standard.points_in_tiers(tiers) if not points or p.id in points]
-    window = Window.parse(window_from, window_to)
+    window = Window.parse(window_from, window_to, names=("window_from", "window_to"))  # the run config's fields
     return {"window": window.to_dict(), "risk_tiers": tiers, "decision_points": in_scope, "seed": seed or new_seed(), "follow_up": None}
 
 

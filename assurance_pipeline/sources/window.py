@@ -14,11 +14,12 @@ class Window:
     end: datetime | None = None
 
     @classmethod
-    def parse(cls, start: str | None, end: str | None) -> Window:
-        """CLI dates: a bare `--to` date includes that whole day (`--to 2026-06-30` ends at July 1st 00:00)."""
-        window = cls(_parse_instant(start, "--from", end_of_day=False), _parse_instant(end, "--to", end_of_day=True))
+    def parse(cls, start: str | None, end: str | None, names: tuple[str, str] = ("--from", "--to")) -> Window:
+        """A bare end date includes that whole day (`--to 2026-06-30` ends at July 1st 00:00); `names` are what the
+        user typed them as (the CLI's flags, or the run config's fields in the Dagster UI)."""
+        window = cls(_parse_instant(start, names[0], end_of_day=False), _parse_instant(end, names[1], end_of_day=True))
         if window.start and window.end and window.start >= window.end:
-            raise AssuranceError(f"--from {start} is not before --to {end}")
+            raise AssuranceError(f"{names[0]} {start} is not before {names[1]} {end}")
         return window
 
     def predicate(self, column: str = "decided_at") -> str:

@@ -47,3 +47,20 @@ def test_the_cycle_assets_code_version_is_the_authorized_standards_sha256(store,
     assert set(versions) == set(STEPS) and set(versions.values()) == {f"standard-{sha[:12]}"}
     monkeypatch.setenv("ASSURANCE_STANDARD", str(tmp_path))  # not authorized: no version claimed
     assert {spec.code_version for spec in build_definitions().resolve_all_asset_specs()} == {None}
+
+
+def test_a_bad_window_in_the_run_config_names_the_config_field(store):
+    """As the launchpad sends it: the first step fails with one line naming `window_from`, not a CLI flag."""
+    from assurance_pipeline.defs.automation.jobs import governed_cycle_job
+    from assurance_pipeline.defs.cycle.assets import CYCLE_ASSETS
+    from assurance_pipeline.defs.cycle.checks import CYCLE_CHECKS
+    from assurance_pipeline.defs.resources import cycle_resources
+
+    job = dg.Definitions(assets=CYCLE_ASSETS, asset_checks=CYCLE_CHECKS, jobs=[governed_cycle_job],
+                         resources={**cycle_resources(store.standard, store.log, store.evidence), "io_manager": dg.mem_io_manager}
+                         ).resolve_job_def("governed_cycle")
+    config = {"ops": {"confirmed_standard": {"config": {"window_from": "2026-13-01", "window_to": "2026-02-28"}}}}
+    run = job.execute_in_process(run_config=config, raise_on_error=False)
+    [failure] = run.get_step_failure_events()
+    description = failure.step_failure_data.user_failure_data.description
+    assert failure.step_key == "confirmed_standard" and description == "window_from '2026-13-01': not a date (use YYYY-MM-DD or an ISO-8601 timestamp)"
