@@ -64,3 +64,21 @@ def test_a_bad_window_in_the_run_config_names_the_config_field(store):
     [failure] = run.get_step_failure_events()
     description = failure.step_failure_data.user_failure_data.description
     assert failure.step_key == "confirmed_standard" and description == "window_from '2026-13-01': not a date (use YYYY-MM-DD or an ISO-8601 timestamp)"
+
+
+def test_the_tables_are_tables_and_the_rates_plot_per_point(store):
+    """What the asset pages show: typed tables inline (not markdown behind a link), and per decision point the
+    numbers the UI's Plots view draws across cycles."""
+    from assurance_pipeline_tests.small_cycle import CRITICAL, PLANNED, materialize
+
+    cycle = materialize(store)
+    metadata = {e.asset_key.to_user_string(): e.materialization.metadata for e in cycle.run.get_asset_materialization_events()}
+    for asset, key in (("sampling_plan", "plan"), ("validation_results", "conformance"), ("outcome_evidence", "outcomes"),
+                       ("drift_tests", "drift_tests"), ("findings", "findings"), ("assurance_decision", "decided_by")):
+        assert isinstance(metadata[asset][key], dg.TableMetadataValue), (asset, key)
+    plan = metadata["sampling_plan"]
+    assert plan[f"{CRITICAL}/sample_size"].value == PLANNED[CRITICAL] and plan[f"{CRITICAL}/population"].value == 500
+    conformance = metadata["validation_results"]
+    assert 0 < conformance[f"{CRITICAL}/deviation_rate"].value <= conformance[f"{CRITICAL}/upper_deviation_limit"].value < 1
+    decided = metadata["assurance_decision"]["decided_by"].records
+    assert {r.data["id"] for r in decided} == {f["id"] for f in cycle.decision["findings"]}

@@ -9,10 +9,17 @@ from assurance_pipeline.sampling.cycle_plan import SamplingPlan
 from assurance_pipeline.sampling.plans import format_upper_limit
 
 
-def _table(header: list[str], rows: list[list[object]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
+def _table(columns: list[tuple[str, str]], rows: list[list[object]]) -> dg.TableMetadataValue:
+    """A table the UI shows inline (not markdown behind a link): `columns` are (name, type) pairs, types as Dagster's
+    TableSchema takes them (string, int, float, bool), so numbers sort and read as numbers."""
+    names = [name for name, _ in columns]
+    schema = dg.TableSchema(columns=[dg.TableColumn(name, kind) for name, kind in columns])
+    return dg.MetadataValue.table([dg.TableRecord(dict(zip(names, row, strict=True))) for row in rows], schema=schema)
+
+
+def _per_point(key: str, values: dict[str, float | int | None]) -> dict:
+    """One numeric entry per decision point (`<point>/<key>`), which the UI plots across cycles."""
+    return {f"{point}/{key}": float(v) if isinstance(v, float) else v for point, v in values.items() if v is not None}
 
 
 def standard_metadata(value: dict) -> dict:
@@ -30,12 +37,16 @@ def standard_metadata(value: dict) -> dict:
 
 
 def plan_metadata(plan: SamplingPlan) -> dict:
-    rows = [[p.decision_point, p.risk_tier, f"{p.confidence:.0%}", f"{p.tolerable_deviation_rate:.0%}", p.population,
+    rows = [[p.decision_point, p.risk_tier, p.confidence, p.tolerable_deviation_rate, p.population,
              p.planned_sample_size, p.sample_size, f"two-stage, stage {p.stage}" if p.two_stage else "single", p.distribution,
              p.intensity + (f": {p.expansion_reason}" if p.expansion_reason else "")] for p in plan.points]
-    header = ["decision point", "tier", "confidence", "tolerable", "population", "planned", "sample", "plan", "distribution", "intensity"]
+    columns = [("decision_point", "string"), ("tier", "string"), ("confidence", "float"), ("tolerable", "float"),
+               ("population", "int"), ("planned", "int"), ("sample", "int"), ("plan", "string"), ("distribution", "string"),
+               ("intensity", "string")]
     return {
-        "plan": dg.MetadataValue.md(_table(header, rows)),
+        "plan": _table(columns, rows),
+        **_per_point("population", {p.decision_point: p.population for p in plan.points}),
+        **_per_point("sample_size", {p.decision_point: p.sample_size for p in plan.points}),
         "population": sum(p.population for p in plan.points),
         "sample_size": sum(p.sample_size for p in plan.points),
         "seed_sha256": plan.seed_sha256,
@@ -47,12 +58,16 @@ def validation_metadata(value: dict) -> dict:
     rows = []
     for point, v in value.items():
         ev = v["evaluation"]
-        rows.append([point, v["sample_size"], ev["deviations"], f"{ev['deviation_rate']:.1%}", format_upper_limit(ev["upper_deviation_limit"]),
-                     f"{ev['tolerable_deviation_rate']:.1%}", ev["conclusion"], ev["distribution"], len(v["contract_failures"])])
-    header = ["decision point", "sample", "deviations", "rate", "upper limit", "tolerable", "conclusion", "distribution", "contract failures"]
+        rows.append([point, v["sample_size"], ev["deviations"], ev["deviation_rate"], format_upper_limit(ev["upper_deviation_limit"]),
+                     ev["tolerable_deviation_rate"], ev["conclusion"], ev["distribution"], len(v["contract_failures"])])
+    columns = [("decision_point", "string"), ("sample", "int"), ("deviations", "int"), ("deviation_rate", "float"),
+               ("upper_limit", "string"), ("tolerable", "float"), ("conclusion", "string"), ("distribution", "string"),
+               ("contract_failures", "int")]
     return {
-        "conformance": dg.MetadataValue.md(_table(header, rows)),
+        "conformance": _table(columns, rows),
         "deviations": sum(v["evaluation"]["deviations"] for v in value.values()),
+        **_per_point("deviation_rate", {p: v["evaluation"]["deviation_rate"] for p, v in value.items()}),
+        **_per_point("upper_deviation_limit", {p: v["evaluation"]["upper_deviation_limit"] for p, v in value.items()}),
     }
 
 
@@ -67,20 +82,20 @@ def outcome_metadata(value: list) -> dict:
             return f"inconclusive: about {o['deciding_sample_size']:,} values would decide"
         return o["conclusion"] if o["conclusion"] == "within" else f"**{o['conclusion']}**"
 
-    rows = [[o["decision_point"], f"{o['outcome_id']}: {o['title']}", o["over"], o["sample_size"],
-             "-" if o["value"] is None else f"{o['value']:.4g}", interval(o),
-             o["expect_min"] if o["expect_min"] is not None else "-", o["expect_max"] if o["expect_max"] is not None else "-",
-             conclusion(o)] for o in value]
-    headers = ["decision point", "metric", "over", "decisions", "value", "interval", "min", "max", "conclusion"]
-    return {"outcomes": dg.MetadataValue.md(_table(headers, rows))}
+    rows = [[o["decision_point"], f"{o['outcome_id']}: {o['title']}", o["over"], o["sample_size"], o["value"], interval(o),
+             o["expect_min"], o["expect_max"], conclusion(o).strip("*")] for o in value]
+    columns = [("decision_point", "string"), ("metric", "string"), ("over", "string"), ("decisions", "int"), ("value", "float"),
+               ("interval", "string"), ("min", "float"), ("max", "float"), ("conclusion", "string")]
+    return {"outcomes": _table(columns, rows)}
 
 
 def drift_metadata(value: list) -> dict:
-    rows = [[t["decision_point"], t["kind"], t["subject"], t.get("shape") or "-", t["test"], f"{t['statistic']:.3f}", f"{t['p_value']:.2g}",
-             f"{t['effect_name']} {t['effect']:.3f}", t["effect_floor"], _expected_or_scale(t), t["sample_size"]] for t in value]
-    headers = ["decision point", "kind", "subject", "shape", "test", "statistic", "p", "effect", "floor", "expected / scale", "window n"]
-    return {"drift_tests": dg.MetadataValue.md(_table(headers, rows)),
-            "tests": len(value)}
+    rows = [[t["decision_point"], t["kind"], t["subject"], t.get("shape") or "-", t["test"], round(t["statistic"], 4), t["p_value"],
+             t["effect_name"], round(t["effect"], 4), t["effect_floor"], _expected_or_scale(t), t["sample_size"]] for t in value]
+    columns = [("decision_point", "string"), ("kind", "string"), ("subject", "string"), ("shape", "string"), ("test", "string"),
+               ("statistic", "float"), ("p_value", "float"), ("effect", "string"), ("effect_size", "float"), ("floor", "float"),
+               ("expected_or_scale", "string"), ("window_n", "int")]
+    return {"drift_tests": _table(columns, rows), "tests": len(value)}
 
 
 def _expected_or_scale(test: dict) -> str:
@@ -132,10 +147,13 @@ def finding_status(record: FindingRecord | None) -> str:
 
 
 def decision_metadata(result: dict) -> dict:
+    deciding = [[f["id"], f["severity"], f["kind"], f.get("decision_point") or "-", f["summary"]] for f in result["findings"]]
+    columns = [("id", "string"), ("severity", "string"), ("kind", "string"), ("decision_point", "string"), ("summary", "string")]
     return {
         "decision": result["decision"],
         "reason": result["reason"],
         "findings": len(result["findings"]),
+        "decided_by": _table(columns, deciding),
         "ledger_entry": result["ledger"]["entry"],
         "ledger_head": result["ledger"]["head"],
         "evidence_pack": dg.MetadataValue.path(result["evidence_pack"]),
