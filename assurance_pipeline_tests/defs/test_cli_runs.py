@@ -10,6 +10,7 @@ import pytest
 
 from assurance_pipeline.defs.cycle.progress import STEPS
 from assurance_pipeline.defs.cycle.run import run_cycle
+from assurance_pipeline.standard.integrity import read_authorization
 from assurance_pipeline_tests.small_cycle import CYCLE_FROM, CYCLE_TO, build_rows, prepare
 
 
@@ -22,7 +23,10 @@ def test_a_cli_cycle_runs_the_governed_cycle_job_tagged_with_its_trigger(store, 
     with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
         result = run_cycle(store.standard, str(store.log), store.evidence, CYCLE_FROM, CYCLE_TO, instance=instance, trigger="cli")
         run = instance.get_run_by_id(result["cycle_id"])
+        decided = instance.get_latest_materialization_event(dg.AssetKey("assurance_decision")).asset_materialization
     assert run.job_name == "governed_cycle" and run.tags["assurance/trigger"] == "cli"
+    sha = read_authorization(store.standard).sha256  # the UI's definitions claim the same version: in sync
+    assert decided.tags["dagster/code_version"] == f"standard-{sha[:12]}"
 
 
 def test_progress_is_a_line_per_step_on_stderr_and_nothing_without_it(store, capsys):
@@ -39,7 +43,6 @@ def test_progress_is_a_line_per_step_on_stderr_and_nothing_without_it(store, cap
 
 def test_the_cycle_assets_code_version_is_the_authorized_standards_sha256(store, monkeypatch, tmp_path: Path):
     from assurance_pipeline.definitions import build_definitions
-    from assurance_pipeline.standard.integrity import read_authorization
 
     monkeypatch.setenv("ASSURANCE_STANDARD", str(store.standard))
     sha = read_authorization(store.standard).sha256
@@ -66,12 +69,12 @@ def test_a_bad_window_in_the_run_config_names_the_config_field(store):
     assert failure.step_key == "confirmed_standard" and description == "window_from '2026-13-01': not a date (use YYYY-MM-DD or an ISO-8601 timestamp)"
 
 
-def test_the_tables_are_tables_and_the_rates_plot_per_point(store):
+def test_the_tables_are_tables_and_the_rates_plot_per_point(tmp_path: Path):
     """What the asset pages show: typed tables inline (not markdown behind a link), and per decision point the
     numbers the UI's Plots view draws across cycles."""
     from assurance_pipeline_tests.small_cycle import CRITICAL, PLANNED, materialize
 
-    cycle = materialize(store)
+    cycle = materialize(prepare(tmp_path, build_rows(planted=True)))  # a first cycle: planned sizes, no heightening
     metadata = {e.asset_key.to_user_string(): e.materialization.metadata for e in cycle.run.get_asset_materialization_events()}
     for asset, key in (("sampling_plan", "plan"), ("validation_results", "conformance"), ("outcome_evidence", "outcomes"),
                        ("drift_tests", "drift_tests"), ("findings", "findings"), ("assurance_decision", "decided_by")):

@@ -10,6 +10,7 @@ import dagster as dg
 from assurance_pipeline.defs.automation.jobs import cycle_run_config, governed_cycle_job
 from assurance_pipeline.defs.cycle.assets import CYCLE_ASSETS
 from assurance_pipeline.defs.cycle.checks import CYCLE_CHECKS
+from assurance_pipeline.defs.cycle.lineage import with_standard_version
 from assurance_pipeline.defs.cycle.progress import step_lines
 from assurance_pipeline.defs.resources import cycle_resources
 from assurance_pipeline.errors import AssuranceError, EvidenceStoreError
@@ -50,7 +51,7 @@ def run_cycle(
     resources = cycle_resources(standard_dir, source, evidence_dir)
     if instance is None and not os.environ.get("DAGSTER_HOME"):
         resources["io_manager"] = dg.mem_io_manager  # no DAGSTER_HOME: keep nothing of the run on disk
-    job = dg.Definitions(assets=CYCLE_ASSETS, asset_checks=CYCLE_CHECKS, jobs=[governed_cycle_job], resources=resources,
+    job = dg.Definitions(assets=with_standard_version(CYCLE_ASSETS, standard_dir), asset_checks=CYCLE_CHECKS, jobs=[governed_cycle_job], resources=resources,
                          loggers={"console": dg.colored_console_logger, "step_lines": step_lines}).resolve_job_def(governed_cycle_job.name)
     loggers = {**QUIET_CONSOLE["loggers"], **({"step_lines": {}} if progress else {})}
     with _instance(instance) as active:
