@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from assurance_pipeline.defs.automation.jobs import cycle_run_config
+from assurance_pipeline.defs.cycle.partitions import add_window, window_key
 from assurance_pipeline.defs.cycle.assets import CYCLE_ASSETS
 from assurance_pipeline.defs.cycle.checks import CYCLE_CHECKS
 from assurance_pipeline.defs.resources import cycle_resources
@@ -273,11 +274,13 @@ def prepare(root: Path, rows: list[dict], rename: dict[str, str] | None = None, 
 def materialize(store: Store, seed: str = SEED, window: tuple[str, str] = (CYCLE_FROM, CYCLE_TO), tiers: list[str] | None = None,
                 extra: list | None = None, follow_up_of: str | None = None) -> Cycle:
     """The whole cycle in one run, as the job runs it, with a memory IO manager and this store's resources."""
-    parsed = Window.parse(*window)
+    key = window_key(Window.parse(*window))
+    instance = dg.DagsterInstance.ephemeral()
+    add_window(instance, key)
     run = dg.materialize(
         [*CYCLE_ASSETS, *CYCLE_CHECKS, *(extra or [])],
         resources={**cycle_resources(store.standard, store.log, store.evidence), "io_manager": dg.mem_io_manager},
-        run_config=cycle_run_config(parsed.start, parsed.end, tiers, seed, follow_up_of),
+        run_config=cycle_run_config(tiers, seed, follow_up_of), instance=instance, partition_key=key,
         raise_on_error=False,
     )
     return Cycle(store, run)

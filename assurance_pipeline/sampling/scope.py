@@ -15,8 +15,8 @@ TIERS = get_args(TierName)
 
 
 def cycle_scope(
-    standard: Standard, window_from: str | None, window_to: str | None, tiers: list[str], points: list[str],
-    seed: str | None, follow_up_of: str | None, evidence_dir: Path,
+    standard: Standard, window: Window, tiers: list[str], points: list[str], seed: str | None, follow_up_of: str | None,
+    evidence_dir: Path,
 ) -> dict:
     """{window, risk_tiers, decision_points, seed, follow_up}: checked, so a bad scope fails before anything runs."""
     unknown_tiers = sorted(set(tiers) - set(TIERS))
@@ -28,7 +28,6 @@ def cycle_scope(
     if follow_up_of:
         return _second_stage(follow_up_of, points, evidence_dir)
     in_scope = [p.id for p in standard.points_in_tiers(tiers) if not points or p.id in points]
-    window = Window.parse(window_from, window_to, names=("window_from", "window_to"))  # the run config's fields
     return {"window": window.to_dict(), "risk_tiers": tiers, "decision_points": in_scope, "seed": seed or new_seed(), "follow_up": None}
 
 

@@ -1,6 +1,5 @@
 """The governed cycle as a job, the run config that scopes one cycle, and the job that records a disposition."""
 
-from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
@@ -19,16 +18,12 @@ governed_cycle_job = dg.define_asset_job(
 
 
 def cycle_run_config(
-    start: datetime | None, end: datetime | None, tiers: list[str] | None = None, seed: str | None = None,
-    follow_up_of: str | None = None, points: list[str] | None = None,
+    tiers: list[str] | None = None, seed: str | None = None, follow_up_of: str | None = None, points: list[str] | None = None,
 ) -> dict:
+    """The run config of one cycle; its window is the run's partition (`partitions.window_key`)."""
     config: dict = {"risk_tiers": tiers or [], "decision_points": points or []}
     if follow_up_of:
         config["follow_up_of"] = follow_up_of
-    if start:
-        config["window_from"] = start.isoformat()
-    if end:
-        config["window_to"] = end.isoformat()
     if seed:
         config["seed"] = seed
     return {"ops": {"confirmed_standard": {"config": config}}}

@@ -6,6 +6,8 @@ from datetime import timedelta
 import dagster as dg
 
 from assurance_pipeline.defs.automation.jobs import cycle_run_config, governed_cycle_job
+from assurance_pipeline.defs.cycle.partitions import add_window, window_key
+from assurance_pipeline.sources.window import Window
 
 # tier -> (cron, days of decisions each cycle covers); override with ASSURANCE_CRON_<TIER> / ASSURANCE_LOOKBACK_DAYS_<TIER>.
 DEFAULT_CADENCES = {"critical": ("0 2 * * *", 1), "high": ("0 3 * * 1", 7), "routine": ("0 4 1 * *", 31)}
@@ -25,9 +27,10 @@ def tier_schedule(tier: str) -> dg.ScheduleDefinition:
     )
     def _schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
         end = context.scheduled_execution_time
+        key = window_key(Window(end - timedelta(days=lookback_days), end))
+        add_window(context.instance, key)  # the window becomes a partition before its run is launched
         return dg.RunRequest(
-            run_key=f"{tier}-{end.isoformat()}",
-            run_config=cycle_run_config(end - timedelta(days=lookback_days), end, [tier]),
+            run_key=f"{tier}-{end.isoformat()}", partition_key=key, run_config=cycle_run_config([tier]),
             tags={"assurance/tier": tier, "assurance/trigger": "schedule"},
         )
 

@@ -6,8 +6,10 @@ import dagster as dg
 import duckdb
 
 from assurance_pipeline.defs.automation.jobs import cycle_run_config, governed_cycle_job
+from assurance_pipeline.defs.cycle.partitions import CYCLE_WINDOWS, window_key
 from assurance_pipeline.defs.resources import DecisionLogResource, EvidenceStoreResource
 from assurance_pipeline.errors import AssuranceError, engine_error
+from assurance_pipeline.sources.window import Window
 from assurance_pipeline.workspace import transient_workspace
 
 _TICK = timedelta(microseconds=1)
@@ -37,10 +39,11 @@ def new_decisions_sensor(context: dg.SensorEvaluationContext, decision_log: Deci
     if latest <= previous:
         return dg.SkipReason(f"no decision after {context.cursor}")
     context.update_cursor(latest.isoformat())
-    return dg.RunRequest(
-        run_key=f"new-decisions-{latest.isoformat()}",
-        run_config=cycle_run_config(previous + _TICK, latest + _TICK),
-        tags={"assurance/trigger": "new_decisions"},
+    key = window_key(Window(previous + _TICK, latest + _TICK))
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(run_key=f"new-decisions-{latest.isoformat()}", partition_key=key,
+                                    run_config=cycle_run_config(), tags={"assurance/trigger": "new_decisions"})],
+        dynamic_partitions_requests=[CYCLE_WINDOWS.build_add_request([key])],
     )
 
 
@@ -53,13 +56,16 @@ def second_stage_sensor(context: dg.SensorEvaluationContext, evidence: EvidenceS
     if not entries:
         return dg.SkipReason(f"no ledger entry after {after}")
     requests = [
-        dg.RunRequest(
-            run_key=f"second-stage-{entry.body['cycle_id']}-{row['id']}",
-            run_config=cycle_run_config(None, None, follow_up_of=entry.body["cycle_id"], points=[row["id"]]),
+        dg.RunRequest(  # the second stage covers the first stage's window: the same partition
+            run_key=f"second-stage-{entry.body['cycle_id']}-{row['id']}", partition_key=window_key(Window.from_dict(entry.body["window"])),
+            run_config=cycle_run_config(follow_up_of=entry.body["cycle_id"], points=[row["id"]]),
             tags={"assurance/trigger": "second_stage", "assurance/follow_up_of": entry.body["cycle_id"]},
         )
         for entry in entries if entry.kind == "cycle_decision"
         for row in entry.body["decision_points"] if row.get("conclusion") == "extend" and row["risk_tier"] == "critical"
     ]
     context.update_cursor(str(entries[-1].seq))
-    return requests or dg.SkipReason(f"no critical decision point extended in ledger entries {after + 1} to {entries[-1].seq}")
+    if not requests:
+        return dg.SkipReason(f"no critical decision point extended in ledger entries {after + 1} to {entries[-1].seq}")
+    return dg.SensorResult(run_requests=requests,
+                           dynamic_partitions_requests=[CYCLE_WINDOWS.build_add_request(sorted({r.partition_key for r in requests}))])

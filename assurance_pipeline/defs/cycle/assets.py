@@ -25,6 +25,7 @@ from assurance_pipeline.sampling.cycle_plan import SamplingPlan, build_plan
 from assurance_pipeline.sampling.fingerprints import fingerprint_key, key_id
 from assurance_pipeline.sampling.intensity import recent_signals
 from assurance_pipeline.sampling.scope import cycle_scope
+from assurance_pipeline.defs.cycle.partitions import CYCLE_WINDOWS, key_window
 from assurance_pipeline.sampling.population import PopulationProfile, profile_population
 from assurance_pipeline.sampling.selection import draw_sample
 from assurance_pipeline.sources.window import Window
@@ -39,10 +40,8 @@ GROUP = "governed_cycle"
 
 
 class CycleConfig(dg.Config):
-    """What one cycle covers. Dates are UTC; a bare `window_to` date includes that whole day."""
+    """What one cycle covers besides its window, which is the run's partition (see `partitions`)."""
 
-    window_from: str | None = None
-    window_to: str | None = None
     risk_tiers: list[str] = []
     decision_points: list[str] = []
     seed: str | None = None
@@ -61,7 +60,7 @@ def user_errors(source: str = "the decision log") -> Iterator[None]:
         raise dg.Failure(description=str(err), metadata={"exit_code": err.exit_code}, allow_retries=False) from None
 
 
-@dg.asset(group_name=GROUP, kinds={"yaml"})
+@dg.asset(group_name=GROUP, partitions_def=CYCLE_WINDOWS, kinds={"yaml"})
 def confirmed_standard(
     context: dg.AssetExecutionContext, config: CycleConfig, standard: StandardResource, evidence: EvidenceStoreResource
 ) -> dg.Output[dict]:
@@ -71,7 +70,7 @@ def confirmed_standard(
         files = standard_files(standard.path)
         loaded = load_standard(standard.path, files)
         refuse_drafts(loaded, "run")  # a draft from `assurance init` is never run as if the business had authored it
-        scope = cycle_scope(loaded, config.window_from, config.window_to, config.risk_tiers, config.decision_points,
+        scope = cycle_scope(loaded, key_window(context.partition_key), config.risk_tiers, config.decision_points,
                             config.seed, config.follow_up_of, evidence.path)
         report = check_integrity(standard.path, evidence.ledger(), files)
         baseline = read_baseline(standard.path, files)
@@ -85,7 +84,7 @@ def confirmed_standard(
     return dg.Output(value, metadata=md.standard_metadata(value))
 
 
-@dg.asset(group_name=GROUP, kinds={"duckdb"})
+@dg.asset(group_name=GROUP, partitions_def=CYCLE_WINDOWS, kinds={"duckdb"})
 def sampling_plan(
     confirmed_standard: dict, decision_log: DecisionLogResource,
     evidence: EvidenceStoreResource, workspace: TransientWorkspaceResource,
@@ -113,7 +112,7 @@ def sampling_plan(
     return dg.Output(value, metadata=md.plan_metadata(plan))
 
 
-@dg.asset(group_name=GROUP, kinds={"duckdb"})
+@dg.asset(group_name=GROUP, partitions_def=CYCLE_WINDOWS, kinds={"duckdb"})
 def decision_sample(
     confirmed_standard: dict, sampling_plan: dict, decision_log: DecisionLogResource, workspace: TransientWorkspaceResource
 ) -> dg.Output[dict]:
@@ -131,7 +130,7 @@ def decision_sample(
     return dg.Output(value, metadata={"sampled_decisions": sum(len(s["decision_ids"]) for s in value.values())})
 
 
-@dg.asset(group_name=GROUP, kinds={"pandera", "duckdb"}, deps=[decision_sample])
+@dg.asset(group_name=GROUP, partitions_def=CYCLE_WINDOWS, kinds={"pandera", "duckdb"}, deps=[decision_sample])
 def validation_results(
     confirmed_standard: dict, sampling_plan: dict, workspace: TransientWorkspaceResource
 ) -> dg.Output[dict]:
@@ -145,7 +144,7 @@ def validation_results(
     return dg.Output(value, metadata=md.validation_metadata(value))
 
 
-@dg.asset(group_name=GROUP, kinds={"sql", "duckdb"}, deps=[decision_sample])
+@dg.asset(group_name=GROUP, partitions_def=CYCLE_WINDOWS, kinds={"sql", "duckdb"}, deps=[decision_sample])
 def outcome_evidence(
     confirmed_standard: dict, sampling_plan: dict, decision_log: DecisionLogResource,
     workspace: TransientWorkspaceResource,
@@ -163,7 +162,7 @@ def outcome_evidence(
     return dg.Output(value, metadata=md.outcome_metadata(value))
 
 
-@dg.asset(group_name=GROUP, kinds={"scipy", "duckdb"})
+@dg.asset(group_name=GROUP, partitions_def=CYCLE_WINDOWS, kinds={"scipy", "duckdb"})
 def drift_tests(
     confirmed_standard: dict, sampling_plan: dict, decision_log: DecisionLogResource,
     workspace: TransientWorkspaceResource,
@@ -185,7 +184,7 @@ def drift_tests(
     return dg.Output(value, metadata=md.drift_metadata(value))
 
 
-@dg.asset(group_name=GROUP)
+@dg.asset(group_name=GROUP, partitions_def=CYCLE_WINDOWS)
 def findings(
     confirmed_standard: dict, sampling_plan: dict, validation_results: dict, outcome_evidence: list, drift_tests: list,
     evidence: EvidenceStoreResource,
@@ -204,7 +203,7 @@ def findings(
     return dg.Output(value, metadata=md.findings_metadata(value, earlier))
 
 
-@dg.asset(group_name=GROUP, kinds={"json"})
+@dg.asset(group_name=GROUP, partitions_def=CYCLE_WINDOWS, kinds={"json"})
 def assurance_decision(
     confirmed_standard: dict, sampling_plan: dict, decision_sample: dict, validation_results: dict,
     outcome_evidence: list, drift_tests: list, findings: list, evidence: EvidenceStoreResource,

@@ -4,6 +4,7 @@ import dagster as dg
 
 from assurance_pipeline import cycle
 from assurance_pipeline.defs.cycle.assets import assurance_decision, confirmed_standard, decision_sample, validation_results
+from assurance_pipeline.defs.cycle.partitions import CYCLE_WINDOWS
 from assurance_pipeline.defs.resources import EvidenceStoreResource
 from assurance_pipeline.evidence.verification import verify_store
 from assurance_pipeline.standard.integrity import IntegrityReport
@@ -14,7 +15,7 @@ DATA_CONTRACT_HOLDS = "data_contract_holds"
 LEDGER_IS_INTACT = "ledger_is_intact"
 
 
-@dg.asset_check(asset=confirmed_standard, name=STANDARD_IS_AUTHORIZED, blocking=True)
+@dg.asset_check(partitions_def=CYCLE_WINDOWS, asset=confirmed_standard, name=STANDARD_IS_AUTHORIZED, blocking=True)
 def standard_is_authorized(confirmed_standard: dict, evidence: EvidenceStoreResource) -> dg.AssetCheckResult:
     """Gate: nothing is sampled against a standard that changed without authorization; the cycle is recorded NOT_ASSURED."""
     report = IntegrityReport(**confirmed_standard["integrity"])
@@ -29,7 +30,7 @@ def standard_is_authorized(confirmed_standard: dict, evidence: EvidenceStoreReso
     )
 
 
-@dg.asset_check(asset=decision_sample, name=SAMPLE_SIZE_REACHED, blocking=True, additional_ins={"sampling_plan": dg.AssetIn("sampling_plan")})
+@dg.asset_check(partitions_def=CYCLE_WINDOWS, asset=decision_sample, name=SAMPLE_SIZE_REACHED, blocking=True, additional_ins={"sampling_plan": dg.AssetIn("sampling_plan")})
 def sample_size_reached(decision_sample: dict, sampling_plan: dict) -> dg.AssetCheckResult:
     """Gate: every point's sample reached its planned size, or the whole (smaller) population was tested."""
     short = [
@@ -44,7 +45,7 @@ def sample_size_reached(decision_sample: dict, sampling_plan: dict) -> dg.AssetC
     )
 
 
-@dg.asset_check(asset=validation_results, name=DATA_CONTRACT_HOLDS)
+@dg.asset_check(partitions_def=CYCLE_WINDOWS, asset=validation_results, name=DATA_CONTRACT_HOLDS)
 def data_contract_holds(validation_results: dict) -> dg.AssetCheckResult:
     """Warning: sampled rows that break their point's data contract (types, nulls, ranges, a renamed field)."""
     broken = {p: sum(len(f["decision_ids"]) for f in v["contract_failures"]) + len(v["missing_columns"]) for p, v in validation_results.items()}
@@ -55,7 +56,7 @@ def data_contract_holds(validation_results: dict) -> dg.AssetCheckResult:
     )
 
 
-@dg.asset_check(asset=assurance_decision, name=LEDGER_IS_INTACT)
+@dg.asset_check(partitions_def=CYCLE_WINDOWS, asset=assurance_decision, name=LEDGER_IS_INTACT)
 def ledger_is_intact(evidence: EvidenceStoreResource) -> dg.AssetCheckResult:
     """After the decision is appended, the whole evidence store (ledger chain and packs) still verifies."""
     report = verify_store(evidence.path)

@@ -11,6 +11,7 @@ from assurance_pipeline.defs.automation.jobs import cycle_run_config, governed_c
 from assurance_pipeline.defs.cycle.assets import CYCLE_ASSETS
 from assurance_pipeline.defs.cycle.checks import CYCLE_CHECKS
 from assurance_pipeline.defs.cycle.lineage import with_standard_version
+from assurance_pipeline.defs.cycle.partitions import add_window, window_key
 from assurance_pipeline.defs.cycle.progress import step_lines
 from assurance_pipeline.defs.resources import cycle_resources
 from assurance_pipeline.errors import AssuranceError, EvidenceStoreError
@@ -54,10 +55,12 @@ def run_cycle(
     job = dg.Definitions(assets=with_standard_version(CYCLE_ASSETS, standard_dir), asset_checks=CYCLE_CHECKS, jobs=[governed_cycle_job], resources=resources,
                          loggers={"console": dg.colored_console_logger, "step_lines": step_lines}).resolve_job_def(governed_cycle_job.name)
     loggers = {**QUIET_CONSOLE["loggers"], **({"step_lines": {}} if progress else {})}
+    key = window_key(window)
     with _instance(instance) as active:
+        add_window(active, key)
         outcome = job.execute_in_process(
-            run_config={**cycle_run_config(window.start, window.end, tiers, seed, follow_up_of, points), "loggers": loggers},
-            instance=active, raise_on_error=False, tags={"assurance/trigger": trigger},
+            run_config={**cycle_run_config(tiers, seed, follow_up_of, points), "loggers": loggers},
+            instance=active, partition_key=key, raise_on_error=False, tags={"assurance/trigger": trigger},
         )
     recorded = Ledger(evidence_dir).find("cycle_decision", cycle_id=outcome.run_id)
     if recorded:
