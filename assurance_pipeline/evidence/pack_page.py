@@ -24,7 +24,7 @@ from assurance_pipeline.sampling.plans import format_upper_limit
 
 PAGE = "index.html"
 HTML = jinja2.Environment(loader=jinja2.PackageLoader("assurance_pipeline.evidence", "templates"), autoescape=True,
-                          undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                          undefined=jinja2.ChainableUndefined, trim_blocks=True, lstrip_blocks=True)
 HTML.filters.update(upper_limit=format_upper_limit, when=when, pct=lambda v: "-" if v is None else f"{100 * v:.1f}%")
 HTML.globals.update(SECTIONS=SECTIONS, COLOURS=charts.DECISION_COLOURS)
 
