@@ -10,6 +10,7 @@ does not show either. Every text from the standard or a finding is escaped by th
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import jinja2
@@ -25,7 +26,7 @@ from assurance_pipeline.sampling.plans import format_upper_limit
 PAGE = "index.html"
 HTML = jinja2.Environment(loader=jinja2.PackageLoader("assurance_pipeline.evidence", "templates"), autoescape=True,
                           undefined=jinja2.ChainableUndefined, trim_blocks=True, lstrip_blocks=True)
-HTML.filters.update(upper_limit=format_upper_limit, when=when, pct=lambda v: "-" if v is None else f"{100 * v:.1f}%")
+HTML.filters.update(upper_limit=format_upper_limit, when=when, period=lambda w: period_text(w), pct=lambda v: "-" if v is None else f"{100 * v:.1f}%")
 HTML.globals.update(SECTIONS=SECTIONS, COLOURS=charts.DECISION_COLOURS)
 
 SENTENCES = {
@@ -70,8 +71,9 @@ def render_pack_page(evidence_dir: Path, result: dict, reason: str, plan: dict |
 def _point(p: dict, result: dict, about: dict) -> dict:
     info = about["points"].get(p["id"], {})
     found = [f for f in result["findings"] if f["decision_point"] == p["id"]]
-    return {**p, "title": info.get("title", ""), "owner": info.get("owner") or about.get("owner") or "-", "light": point_light(p, found),
-            "findings": len(found), "blocking": sum(f["severity"] in ("critical", "high") for f in found)}
+    light = point_light(p, found)
+    return {**p, "title": info.get("title", ""), "owner": info.get("owner") or about.get("owner") or "-", "light": light,
+            "why": light_reason(light, p, found)}
 
 
 def point_light(point: dict, findings: list[dict]) -> str:
@@ -84,6 +86,32 @@ def point_light(point: dict, findings: list[dict]) -> str:
     if findings or point["conclusion"] in ("inconclusive", "extend", "not_tested"):
         return "amber"
     return "green"
+
+
+def light_reason(light: str, point: dict, findings: list[dict]) -> str:
+    """Why the point has its light, in the words of the rule that set it."""
+    blocking = sum(f["severity"] in ("critical", "high") for f in findings)
+    if light == "red":
+        over = "over its tolerable deviation rate" if point["conclusion"] == "exceeds" else ""
+        return "; ".join(x for x in (over, f"{blocking} critical or high finding{'s' if blocking != 1 else ''}" if blocking else "") if x)
+    if light == "amber":
+        return f"{len(findings)} medium or low finding{'s' if len(findings) != 1 else ''}" if findings else "not yet concluded: a larger sample is needed"
+    return "within tolerance, no finding" if light == "green" else "no decision in the window to test"
+
+
+def period_text(window: dict) -> str:
+    """The window as a person reads it: `1 May 2026 to 30 June 2026` (an exclusive midnight end is the day before)."""
+    def parse(text: str | None) -> dt.datetime | None:
+        try:
+            return dt.datetime.fromisoformat(str(text).replace("Z", "+00:00")) if text else None
+        except ValueError:
+            return None
+
+    start, end = parse(window.get("from")), parse(window.get("to"))
+    if end is not None and (end.hour, end.minute, end.second, end.microsecond) == (0, 0, 0, 0):
+        end -= dt.timedelta(days=1)
+    day = lambda d: f"{d.day} {d:%B %Y}"  # noqa: E731
+    return f"{day(start) if start else 'the start of the log'} to {day(end) if end else 'the end of the log'}"
 
 
 def changes_since(previous: LedgerEntry | None, result: dict) -> dict | None:

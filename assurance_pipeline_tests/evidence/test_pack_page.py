@@ -9,7 +9,7 @@ import pytest
 from assurance_pipeline.cli import main
 from assurance_pipeline.evidence.frameworks import framework_mapping
 from assurance_pipeline.evidence.ledger import Ledger, sha256_hex
-from assurance_pipeline.evidence.pack_page import changes_since, outcome_trend, point_light, render_pack_page
+from assurance_pipeline.evidence.pack_page import changes_since, light_reason, outcome_trend, period_text, point_light, render_pack_page
 
 
 def _pack(store):
@@ -112,3 +112,25 @@ def test_the_outcome_trend_follows_a_metric_across_the_cycles_that_measured_it()
     chart = series["chart"]
     assert [m["label"] for m in chart["marks"]] == ["2026-01-01", "2026-04-01"]  # the withheld cycle leaves a gap
     assert chart["lines"] == [] and [b["label"] for b in chart["bounds"]] == ["max 0.25"]
+
+
+@pytest.mark.parametrize("window, text", [
+    ({"from": "2026-05-01T00:00:00Z", "to": "2026-07-01T00:00:00Z"}, "1 May 2026 to 30 June 2026"),  # an exclusive end
+    ({"from": "2026-05-01T00:00:00Z", "to": "2026-07-01T12:00:00Z"}, "1 May 2026 to 1 July 2026"),
+    ({"from": None, "to": None}, "the start of the log to the end of the log"),
+])
+def test_the_window_reads_as_days(window, text):
+    assert period_text(window) == text
+
+
+@pytest.mark.parametrize("light, conclusion, severities, why", [
+    ("red", "exceeds", ["critical"], "over its tolerable deviation rate; 1 critical or high finding"),
+    ("red", "within_tolerable", ["high", "high", "low"], "2 critical or high findings"),
+    ("amber", "within_tolerable", ["medium"], "1 medium or low finding"),
+    ("amber", "inconclusive", [], "not yet concluded: a larger sample is needed"),
+    ("green", "within_tolerable", [], "within tolerance, no finding"),
+])
+def test_each_light_says_why(light, conclusion, severities, why):
+    point = {"conclusion": conclusion, "sample_size": 10}
+    findings = [{"severity": s} for s in severities]
+    assert point_light(point, findings) == light and light_reason(light, point, findings) == why
