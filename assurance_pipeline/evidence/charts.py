@@ -56,7 +56,7 @@ def trend_chart(values: list[float | None], labels: list[str], low: float | None
     lo, hi = min(span), max(span)
     pad = (hi - lo) * 0.15 or abs(hi) * 0.15 or 1.0
     lo, hi = lo - pad, hi + pad
-    left, right, top, bottom = 56, width - 16, 14, height - 30
+    left, right, top, bottom = 56, width - 40, 14, height - 30
     step = (right - left) / max(len(values) - 1, 1)
 
     def y(v: float) -> float:

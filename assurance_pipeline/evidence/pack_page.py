@@ -157,8 +157,19 @@ def seen_status(record: dict | None) -> str:
 def _findings(result: dict, records: dict[str, dict], about: dict) -> list[dict]:
     """Each finding of this cycle with every earlier sighting and disposition on record."""
     return [{**f, "owner": _owner(f, about), "status": seen_status(records.get(f["id"])),
-             "sightings": (records.get(f["id"]) or {}).get("sightings", []),
-             "dispositions": (records.get(f["id"]) or {}).get("dispositions", [])} for f in result["findings"]]
+             "history": history(records.get(f["id"]))} for f in result["findings"]]
+
+
+def history(record: dict | None) -> list[dict]:
+    """Each earlier cycle that saw the finding and each disposition, in the order they were recorded."""
+    if record is None:
+        return []
+    seen = [{"seq": s["seq"], "at": s["at"], "cycle_id": s["cycle_id"], "what": "seen", "detail": f"[{s['severity']}] {s['summary']}"}
+            for s in record["sightings"]]
+    disposed = [{"seq": d["seq"], "at": d["at"], "what": d["disposition"] + (f" to {d['to']}" if d["to"] else "")
+                 + f" by {d['by']}" + ("" if d["signed"] else " (UNSIGNED)") + (" (superseded)" if d["superseded"] else ""),
+                 "detail": d["note"]} for d in record["dispositions"]]
+    return sorted(seen + disposed, key=lambda event: event["seq"])
 
 
 def authorization_of(entries: list[LedgerEntry], sha256: str) -> dict | None:

@@ -9,7 +9,9 @@ import pytest
 from assurance_pipeline.cli import main
 from assurance_pipeline.evidence.frameworks import framework_mapping
 from assurance_pipeline.evidence.ledger import Ledger, sha256_hex
-from assurance_pipeline.evidence.pack_page import changes_since, light_reason, outcome_trend, period_text, point_light, render_pack_page
+from assurance_pipeline.evidence.pack_page import (
+    changes_since, history, light_reason, outcome_trend, period_text, point_light, render_pack_page,
+)
 
 
 def _pack(store):
@@ -134,3 +136,16 @@ def test_each_light_says_why(light, conclusion, severities, why):
     point = {"conclusion": conclusion, "sample_size": 10}
     findings = [{"severity": s} for s in severities]
     assert point_light(point, findings) == light and light_reason(light, point, findings) == why
+
+
+def test_a_findings_history_is_in_the_order_it_was_recorded():
+    record = {"sightings": [{"seq": 3, "at": "a3", "cycle_id": "c1", "severity": "high", "summary": "s1"},
+                            {"seq": 9, "at": "a9", "cycle_id": "c2", "severity": "high", "summary": "s2"}],
+              "dispositions": [{"seq": 5, "at": "a5", "disposition": "remediate", "to": None, "by": "Ann", "signed": False,
+                                "superseded": True, "note": "fixed"},
+                               {"seq": 11, "at": "a11", "disposition": "escalate", "to": "Board", "by": "Bo", "signed": True,
+                                "superseded": False, "note": "again"}]}
+    events = history(record)
+    assert [e["seq"] for e in events] == [3, 5, 9, 11]
+    assert events[1]["what"] == "remediate by Ann (UNSIGNED) (superseded)" and events[3]["what"] == "escalate to Board by Bo"
+    assert history(None) == []
