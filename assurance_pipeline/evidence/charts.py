@@ -19,7 +19,8 @@ def nice_ceiling(value: float) -> float:
 def deviation_chart(points: list[dict], width: int = 640, row: int = 34, label: int = 190) -> dict:
     """One row per decision point on a shared rate axis: the observed deviation rate (a dot), the upper deviation limit
     (a bar from the rate to it) and the tolerable rate (a tick the bar must stay left of)."""
-    top = max([0.01, *(max(p["upper_deviation_limit"], p["tolerable_deviation_rate"], p["deviation_rate"]) for p in points)])
+    top = max([0.01, *(max(p["upper_deviation_limit"] if p["sample_size"] else 0.0, p["tolerable_deviation_rate"], p["deviation_rate"])
+                       for p in points)])  # an untested point's limit of 100% says nothing: it does not set the scale
     end = min(1.0, nice_ceiling(top * 1.1))
     plot = width - label - 20
 
