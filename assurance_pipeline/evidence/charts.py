@@ -44,14 +44,16 @@ def _percent(rate: float) -> str:
 def effect_bar(effect: float, floor: float, width: int = 120) -> dict:
     """A drift test's effect against its floor: the floor sits at the middle, so a bar past it is over the floor."""
     scale = 2 * floor if floor > 0 else 1.0
-    return {"width": width, "bar": round(width * min(max(effect, 0.0), scale) / scale, 1), "floor": width / 2,
-            "over": effect >= floor}
+    shown = effect if math.isfinite(effect) else 0.0  # an SVG length must be a number
+    return {"width": width, "bar": round(width * min(max(shown, 0.0), scale) / scale, 1), "floor": width / 2,
+            "over": shown >= floor}
 
 
 def trend_chart(values: list[float | None], labels: list[str], low: float | None, high: float | None,
                 width: int = 420, height: int = 150) -> dict:
     """A metric over cycles (oldest first): a point per cycle with a value, joined by a line, the expected band's
     bounds as dashed lines. A cycle without a value (withheld, not tested) leaves a gap."""
+    values = [v if v is not None and math.isfinite(v) else None for v in values]
     known = [v for v in values if v is not None]
     span = [*known, *(b for b in (low, high) if b is not None)] or [0.0, 1.0]
     lo, hi = min(span), max(span)

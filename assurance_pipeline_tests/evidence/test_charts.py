@@ -2,7 +2,7 @@
 
 import pytest
 
-from assurance_pipeline.evidence.charts import decision_strip, deviation_chart, effect_bar, nice_ceiling
+from assurance_pipeline.evidence.charts import decision_strip, deviation_chart, effect_bar, nice_ceiling, trend_chart
 
 
 @pytest.mark.parametrize("value, ceiling", [(0.078, 0.1), (0.11, 0.2), (0.21, 0.25), (0.3, 0.5), (1.0, 1.0), (0.0, 1.0), (7, 10)])
@@ -24,6 +24,7 @@ def test_the_deviation_chart_puts_rate_limit_and_tolerable_on_one_scale():
 
 def test_an_effect_bar_crosses_the_floor_mark_exactly_when_the_effect_reaches_it():
     assert effect_bar(0.05, 0.05)["bar"] == effect_bar(0.05, 0.05)["floor"] and effect_bar(0.05, 0.05)["over"]
+    assert effect_bar(float("nan"), 0.05)["bar"] == 0 and not effect_bar(float("nan"), 0.05)["over"]
     assert not effect_bar(0.049, 0.05)["over"] and effect_bar(-0.01, 0.05)["bar"] == 0 and effect_bar(9, 0.05)["bar"] == 120
 
 
@@ -31,3 +32,9 @@ def test_each_decision_sits_on_its_own_level_in_time_order():
     strip = decision_strip([{"decision": d, "label": str(i)} for i, d in enumerate(["ASSURED", "NOT_ASSURED", "INCONCLUSIVE"])])
     xs, ys = [m["x"] for m in strip["marks"]], [m["y"] for m in strip["marks"]]
     assert xs == sorted(xs) and ys[0] < ys[2] < ys[1] and [m["colour"] for m in strip["marks"]] == ["green", "red", "grey"]
+
+
+def test_a_value_that_is_not_a_number_is_a_gap_in_the_trend():
+    chart = trend_chart([0.1, float("nan"), 0.2, 0.3], ["a", "b", "c", "d"], None, 0.25)
+    assert [m["label"] for m in chart["marks"]] == ["a", "c", "d"] and len(chart["lines"]) == 1
+    assert all(str(m["y"]) not in ("nan", "inf") for m in chart["marks"])
