@@ -21,7 +21,17 @@ UI_HOME := $(or $(DAGSTER_HOME),$(CURDIR)/.dagster_home)
 demo: $(STAMP)
 	mkdir -p "$(UI_HOME)" && DAGSTER_HOME="$(UI_HOME)" $(BIN)/assurance demo
 
-test: $(STAMP)
+# Headless Chromium for the browser tests: Debian's package, installed once (needs root and apt-get); where it cannot
+# be, those tests are skipped and say why.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; } \
+			|| echo "could not install chromium: the browser tests will be skipped"; \
+	else echo "chromium is missing and cannot be installed here (not root, or no apt-get): the browser tests will be skipped"; fi
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 ui: $(STAMP)

@@ -195,6 +195,14 @@ def build_parser() -> argparse.ArgumentParser:
     reperform.add_argument("--json", action="store_true")
     reperform.set_defaults(handler=cmd_reperform)
 
+    report = commands.add_parser("report", help="the sponsor's report across cycles: one self-contained HTML page")
+    _evidence(report)
+    report.add_argument("--from", dest="report_from", required=True, help="first day of the period (YYYY-MM-DD, UTC)")
+    report.add_argument("--to", dest="report_to", required=True, help="last day of the period, included")
+    report.add_argument("--out", type=Path, required=True, help="the HTML file to write (replaced atomically)")
+    report.add_argument("--json", action="store_true")
+    report.set_defaults(handler=cmd_report)
+
     init = commands.add_parser(
         "init", help="Foundation Initialization: draft a standard from the live decision log, for people to review",
         description="Profile the live decision log and draft a standard folder at --out: the decision points found, a data "
@@ -525,6 +533,16 @@ def cmd_reperform(args: argparse.Namespace) -> int:
             else f"MISMATCH: {report.problem}")
     _emit(args, report.to_dict(), text)
     return 0 if report.same else 1
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from assurance_pipeline.evidence.sponsor_report import parse_day, write_report
+
+    start, end = parse_day("--from", args.report_from), parse_day("--to", args.report_to)
+    _existing_store(args.evidence)
+    done = write_report(args.evidence, start, end, args.out)
+    _emit(args, done, f"report of {done['cycles']} cycle(s) from {start} to {end} written to {done['out']}")
+    return 0
 
 
 def _ledger(evidence: Path) -> Ledger:

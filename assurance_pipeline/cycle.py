@@ -7,6 +7,7 @@ from pathlib import Path
 
 from assurance_pipeline.drift.cost import cost_findings
 from assurance_pipeline.drift.detectors import drift_findings
+from assurance_pipeline.drift.rules import column_types, rules_text
 from assurance_pipeline.drift.trend import outcome_trend_findings
 from assurance_pipeline.evidence.cycle_record import record_cycle
 from assurance_pipeline.evidence.cycle_result import cycle_result, point_rows
@@ -46,7 +47,7 @@ def gather_findings(
 
 def conclude(evidence_dir: Path, cycle_id: str, window: dict, standard_info: dict, plan: dict,
              population: dict, selected: dict, validations: dict, outcomes: list[dict], findings: list[Finding],
-             drift_tests: list[dict] | None = None, baseline: dict | None = None) -> dict:
+             drift_tests: list[dict] | None = None, baseline: dict | None = None, about: dict | None = None) -> dict:
     """Decide by the written rules, write the evidence pack, append the decision to the ledger."""
     points = point_rows(plan, validations)
     decision, reason = decide(standard_info["intact"], findings, points, outcomes)
@@ -59,7 +60,7 @@ def conclude(evidence_dir: Path, cycle_id: str, window: dict, standard_info: dic
         "drift.json": drift_tests or [],
         "decision_rules.md": decision_rules(baseline),
     }
-    return record_cycle(evidence_dir, result, reason, pack, plan)
+    return record_cycle(evidence_dir, result, reason, pack, plan, baseline, about)
 
 
 def decision_rules(baseline: dict | None) -> str:
@@ -70,15 +71,17 @@ def decision_rules(baseline: dict | None) -> str:
         if model:
             lines += [f"## {point}: {model['decision_field']}", "",
                       f"Learned from {model['trained_on']} go-live decisions; {model['baseline_disagreement']:.1%} of "
-                      f"{model['held_out']} held-out go-live decisions disagree with these rules.", "", "```", model["rules"].rstrip(), "```", ""]
+                      f"{model['held_out']} held-out go-live decisions disagree with these rules.", "", "```",
+                      rules_text(model, column_types(data)), "```", ""]
     return "\n".join(lines if len(lines) > 2 else [*lines, "No decision point declares a decision_field, so none has a model."]) + "\n"
 
 
-def conclude_unauthorized(evidence_dir: Path, cycle_id: str, window: dict, standard_info: dict, integrity: IntegrityReport) -> dict:
+def conclude_unauthorized(evidence_dir: Path, cycle_id: str, window: dict, standard_info: dict, integrity: IntegrityReport,
+                          about: dict | None = None) -> dict:
     """A standard that changed without authorization ends the cycle NOT_ASSURED before anything is sampled."""
     found = carry_forward(read_findings(Ledger(evidence_dir)), detect.integrity_findings(integrity))
     findings = number_findings(cycle_id, found)
     decision, reason = decide(integrity.intact, findings, [])
     result = cycle_result(cycle_id, window, standard_info, decision, [], findings)
     pack = {"standard.json": integrity.to_dict(), "findings.json": [f.to_dict() for f in findings]}
-    return record_cycle(evidence_dir, result, reason, pack, None)
+    return record_cycle(evidence_dir, result, reason, pack, None, about=about)

@@ -47,7 +47,7 @@ WINDOW_KEYS = {"from", "to"}
 STANDARD_KEYS = {"name", "version", "sha256", "intact"}
 POINT_KEYS = {"id", "risk_tier", "population", "sample_size", "deviations", "deviation_rate", "upper_deviation_limit", "tolerable_deviation_rate"}
 FINDING_KEYS = {"id", "decision_point", "kind", "severity", "summary", "statistic", "threshold"}
-PACK_FILES = {"summary.md", "result.json", "sampling.json", "validation.json", "findings.json"}
+PACK_FILES = {"index.html", "summary.md", "result.json", "sampling.json", "validation.json", "findings.json"}
 
 
 def cycle_rows(rows: list[dict], point: str) -> list[dict]:
@@ -245,6 +245,7 @@ def test_evidence_pack_and_contract_shape_of_the_result(planted: Cycle):
     assert sampling["plan"]["seed"] == SEED
     assert len(json.loads((pack / "findings.json").read_text(encoding="utf-8"))) == 7
     assert "NOT_ASSURED" in (pack / "summary.md").read_text(encoding="utf-8")
+    assert "Owner: Controller" in (pack / "index.html").read_text(encoding="utf-8")  # each point's owner, from the standard
 
 
 def test_pack_keeps_evidence_fields_of_failing_decisions_only(planted: Cycle):
@@ -323,6 +324,9 @@ def test_unauthorized_change_blocks_the_cycle_and_is_recorded_not_assured(tmp_pa
     assert (finding["kind"], finding["severity"]) == ("standard_integrity", "critical")
     assert f"decision_points/{HIGH}.yaml was changed after authorization" in finding["summary"]
     assert verify_store(store.evidence).intact
+    page = (store.evidence / "packs" / cycle.run.run_id / "index.html").read_text(encoding="utf-8")
+    assert "NOT ASSURED" in page and "No sample was drawn" in page and "NOT INTACT" in page and "Owner: Test office" not in page
+    assert f"finding-{finding['id']}" in page and "Test office" in page  # the standard's owner owns a finding about it
 
 
 # --- reproducibility -------------------------------------------------------------------------------------------------
@@ -444,3 +448,14 @@ def test_every_step_uses_the_standard_as_it_was_checked(tmp_path: Path, monkeypa
     assert cycle.output("validation_results")[CRITICAL]["condition_counts"]["PR-1"]["fail"] > 0
     [conformance] = by_kind(cycle.output("findings"))[("conformance", CRITICAL)]
     assert conformance["details"]["conditions"] == ["PR-1"]
+
+
+def test_the_decision_links_to_its_pack_page_and_verify_runs_as_its_check(planted: Cycle):
+    [event] = [e for e in planted.run.get_asset_materialization_events() if e.asset_key.path[-1] == "assurance_decision"]
+    link = event.materialization.metadata["evidence_page"]
+    assert link.url == (Path(planted.decision["evidence_pack"]).resolve() / "index.html").as_uri()
+    assert Path(link.url.removeprefix("file://")).is_file()
+    [verify] = [e for e in planted.run.get_asset_check_evaluations() if e.check_name == "ledger_is_intact"]
+    entries = verify.metadata["entries"].value  # checked right after the decision was appended
+    assert entries >= planted.decision["ledger"]["entry"] and verify.metadata["checkpoint"].value == entries
+    assert verify.passed and verify.description == f"intact: {entries} entries"

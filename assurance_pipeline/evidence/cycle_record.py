@@ -11,18 +11,24 @@ import jinja2
 
 from assurance_pipeline.errors import AssuranceError
 from assurance_pipeline.evidence.ledger import Ledger, LedgerError, sha256_hex
-from assurance_pipeline.evidence.packs import PACKS_DIR, write_pack
+from assurance_pipeline.evidence.pack_page import PAGE, render_pack_page
+from assurance_pipeline.evidence.packs import PACKS_DIR, pack_text, write_pack
 from assurance_pipeline.sampling.plans import format_upper_limit
 
 _TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader("assurance_pipeline.evidence", "templates"), autoescape=False)
 _TEMPLATES.filters["upper_limit"] = format_upper_limit
 
 
-def record_cycle(evidence_dir: Path, result: dict, reason: str, pack_files: dict, plan: dict | None) -> dict:
-    """Write the pack and append `cycle_decision`; return the result with its ledger position and pack path."""
+def record_cycle(evidence_dir: Path, result: dict, reason: str, pack_files: dict, plan: dict | None,
+                 baseline: dict | None = None, about: dict | None = None) -> dict:
+    """Write the pack (its files, then `index.html` naming their hashes) and append `cycle_decision`; return the result
+    with its ledger position and pack path. `about` names the owners (`pack_page.standard_about`)."""
     recorded_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     summary = _TEMPLATES.get_template("summary.md.j2").render(result=result, reason=reason, plan=plan or {}, recorded_at=recorded_at)
     files = {"summary.md": summary, "result.json": result, **pack_files}
+    hashes = {name: sha256_hex(pack_text(content)) for name, content in files.items()}
+    files[PAGE] = render_pack_page(evidence_dir, result, reason, plan, recorded_at, pack_files.get("drift.json") or [], baseline,
+                                   about, hashes)
     pack = evidence_dir / PACKS_DIR / result["cycle_id"]
     entry = write_pack(evidence_dir, result["cycle_id"], files, lambda final, hashes: Ledger(evidence_dir).append(
         "cycle_decision", {**result, "reason": reason, "evidence_pack": str(final), "pack_sha256": hashes}))

@@ -42,11 +42,16 @@ def write_pack(evidence_dir: Path, cycle_id: str, files: dict[str, str | dict | 
         os.close(lock)
 
 
+def pack_text(content: str | dict | list) -> str:
+    """A pack file's text as written: JSON with sorted keys, or the text itself."""
+    return content if isinstance(content, str) else json.dumps(content, indent=2, sort_keys=True, default=str) + "\n"
+
+
 def _fill_seal_publish(evidence_dir: Path, staging: Path, final: Path, files: dict, seal: Callable[[Path, dict[str, str]], T]) -> T:
     try:
         hashes = {}
         for name, content in files.items():
-            text = content if isinstance(content, str) else json.dumps(content, indent=2, sort_keys=True, default=str) + "\n"
+            text = pack_text(content)
             (staging / name).write_text(text, encoding="utf-8")
             hashes[name] = sha256_hex(text)
     except OSError as err:

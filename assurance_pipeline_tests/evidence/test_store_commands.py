@@ -106,4 +106,4 @@ def test_the_pack_holds_the_drift_tests_and_the_go_live_decision_rules(recorded_
     assert len(disagreement) == 4 and all(t["effect"] == pytest.approx(t["statistic"] - t["expected"]) for t in disagreement)
     assert all(t["scale_kind"] in ("iqr/1.349", "sd") and t["scale"] > 0 for t in tests if t["test"] == "cramer_von_mises_permutation")
     rules = (pack / "decision_rules.md").read_text()
-    assert all(f"## {p}: " in rules for p in points) and "class: " in rules
+    assert all(f"## {p}: " in rules for p in points) and " THEN " in rules and "inf" not in rules and "class: " not in rules

@@ -19,6 +19,7 @@ from assurance_pipeline.drift.baseline import read_baseline
 from assurance_pipeline.drift.cell_counts import window_relation
 from assurance_pipeline.drift.detectors import override_tests, point_drift_tests
 from assurance_pipeline.errors import AssuranceError, engine_error
+from assurance_pipeline.evidence.pack_page import standard_about
 from assurance_pipeline.findings.lifecycle import read_findings
 from assurance_pipeline.findings.model import Finding
 from assurance_pipeline.sampling.cycle_plan import SamplingPlan, build_plan
@@ -214,6 +215,7 @@ def assurance_decision(
             evidence.path, confirmed_standard["cycle_id"], confirmed_standard["window"], confirmed_standard["standard"],
             sampling_plan["plan"], sampling_plan["population"], decision_sample, validation_results, outcome_evidence,
             [Finding(**f) for f in findings], drift_tests, checked_baseline(confirmed_standard),
+            standard_about(checked_standard(confirmed_standard)),
         )
     return dg.Output(result, metadata=md.decision_metadata(result))
 

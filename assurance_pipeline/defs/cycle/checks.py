@@ -3,9 +3,16 @@
 import dagster as dg
 
 from assurance_pipeline import cycle
-from assurance_pipeline.defs.cycle.assets import assurance_decision, confirmed_standard, decision_sample, validation_results
+from assurance_pipeline.defs.cycle.assets import (
+    assurance_decision,
+    checked_standard,
+    confirmed_standard,
+    decision_sample,
+    validation_results,
+)
 from assurance_pipeline.defs.cycle.partitions import CYCLE_WINDOWS
 from assurance_pipeline.defs.resources import EvidenceStoreResource
+from assurance_pipeline.evidence.pack_page import standard_about
 from assurance_pipeline.evidence.verification import verify_store
 from assurance_pipeline.standard.integrity import IntegrityReport
 
@@ -22,7 +29,8 @@ def standard_is_authorized(confirmed_standard: dict, evidence: EvidenceStoreReso
     if report.intact:
         return dg.AssetCheckResult(passed=True, metadata={"standard_sha256": report.sha256, "authorized_by": report.authorized_by})
     result = cycle.conclude_unauthorized(
-        evidence.path, confirmed_standard["cycle_id"], confirmed_standard["window"], confirmed_standard["standard"], report
+        evidence.path, confirmed_standard["cycle_id"], confirmed_standard["window"], confirmed_standard["standard"], report,
+        standard_about(checked_standard(confirmed_standard)),
     )
     return dg.AssetCheckResult(
         passed=False, severity=dg.AssetCheckSeverity.ERROR, description="; ".join(report.problems),
@@ -58,11 +66,13 @@ def data_contract_holds(validation_results: dict) -> dg.AssetCheckResult:
 
 @dg.asset_check(partitions_def=CYCLE_WINDOWS, asset=assurance_decision, name=LEDGER_IS_INTACT)
 def ledger_is_intact(evidence: EvidenceStoreResource) -> dg.AssetCheckResult:
-    """After the decision is appended, the whole evidence store (ledger chain and packs) still verifies."""
+    """`assurance verify` as a (non-blocking) check: after the decision is appended, the whole evidence store (ledger
+    chain, signed checkpoints, signatures, every pack file and so the pack's index.html) still verifies."""
     report = verify_store(evidence.path)
     return dg.AssetCheckResult(
-        passed=report.intact, severity=dg.AssetCheckSeverity.ERROR, description=report.problem or "intact",
-        metadata={"entries": report.entries, "head": report.head or ""},
+        passed=report.intact, severity=dg.AssetCheckSeverity.ERROR,
+        description=f"intact: {report.entries} entries" if report.intact else f"{'INTERRUPTED' if report.interrupted else 'TAMPERED'}: {report.problem}",
+        metadata={"entries": report.entries, "head": report.head or "", "checkpoint": report.checkpoint or 0},
     )
 
 

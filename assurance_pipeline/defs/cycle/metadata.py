@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
 
+from assurance_pipeline.evidence.pack_page import PAGE
 from assurance_pipeline.findings.lifecycle import FindingRecord
 from assurance_pipeline.sampling.cycle_plan import SamplingPlan
 from assurance_pipeline.sampling.plans import format_upper_limit
@@ -157,4 +160,10 @@ def decision_metadata(result: dict) -> dict:
         "ledger_entry": result["ledger"]["entry"],
         "ledger_head": result["ledger"]["head"],
         "evidence_pack": dg.MetadataValue.path(result["evidence_pack"]),
+        "evidence_page": dg.MetadataValue.url(pack_page_uri(result["evidence_pack"])),
     }
+
+
+def pack_page_uri(pack: str) -> str:
+    """The pack's index.html as a file:// link the UI opens (the page needs no server)."""
+    return (Path(pack).resolve() / PAGE).as_uri()
