@@ -15,7 +15,7 @@ from assurance_pipeline.defs.automation.sensors import new_decisions_sensor
 from assurance_pipeline.defs.cycle.assets import CYCLE_ASSETS
 from assurance_pipeline.defs.cycle.checks import CYCLE_CHECKS
 from assurance_pipeline.defs.resources import DecisionLogResource, cycle_resources
-from assurance_pipeline.sources.window import Window
+from assurance_pipeline.defs.cycle.partitions import CYCLE_WINDOWS, key_window
 from assurance_pipeline_tests.small_cycle import CRITICAL, build_rows, write_log
 from assurance_pipeline_tests.small_cycle import prepare
 
@@ -26,6 +26,17 @@ TICK = dt.timedelta(microseconds=1)
 
 def cycle_config(run_request: dg.RunRequest) -> dict:
     return run_request.run_config["ops"]["confirmed_standard"]["config"]
+
+
+@pytest.fixture
+def instance():
+    with dg.instance_for_test() as test_instance:
+        yield test_instance
+
+
+def schedule_context(at: dt.datetime, instance: dg.DagsterInstance) -> dg.ScheduleEvaluationContext:
+    """A schedule adds its window as a partition, so it needs an instance."""
+    return dg.build_schedule_context(scheduled_execution_time=at, instance=instance, repository_def=defs.get_repository_def())
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +50,9 @@ def log(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dt.datetime]:
     return write_log(tmp_path_factory.mktemp("sensor") / "decisions.parquet", rows), max(r["decided_at"] for r in rows)
 
 
-def sensor_context(uri: str, cursor: str | None) -> dg.SensorEvaluationContext:
-    return dg.build_sensor_context(cursor=cursor, resources={"decision_log": DecisionLogResource(uri=uri)})
+def sensor_context(uri: str, cursor: str | None, instance: dg.DagsterInstance | None = None) -> dg.SensorEvaluationContext:
+    return dg.build_sensor_context(cursor=cursor, resources={"decision_log": DecisionLogResource(uri=uri)}, definitions=defs,
+                                   instance=instance)
 
 
 # --- the code location ---------------------------------------------------------------------------------------------------
@@ -64,15 +76,16 @@ def test_job_schedules_and_sensor_are_defined(job: dg.JobDefinition):
 
 
 @pytest.mark.parametrize("tier", ["critical", "high", "routine"])
-def test_tier_schedule_scopes_the_cycle_to_its_tier_and_window(tier: str, job: dg.JobDefinition):
+def test_tier_schedule_scopes_the_cycle_to_its_tier_and_window(tier: str, job: dg.JobDefinition, instance):
     schedule = next(s for s in TIER_SCHEDULES if s.name == f"{tier}_tier_cycle")
     assert schedule.execution_timezone == "UTC"
-    context = dg.build_schedule_context(scheduled_execution_time=SCHEDULED_AT)
+    context = schedule_context(SCHEDULED_AT, instance)
     [request] = schedule.evaluate_tick(context).run_requests
     assert schedule(context).run_config == request.run_config  # called directly, the same request
     config = cycle_config(request)
     assert config["risk_tiers"] == [tier]
-    window = Window.parse(config["window_from"], config["window_to"])
+    window = key_window(request.partition_key)  # the window is the run's partition, added to the instance
+    assert context.instance.has_dynamic_partition(CYCLE_WINDOWS.name, request.partition_key)
     assert window.end == SCHEDULED_AT
     assert window.end - window.start == dt.timedelta(days=LOOKBACK_DAYS[tier])
     assert request.run_key == f"{tier}-{SCHEDULED_AT.isoformat()}"
@@ -86,17 +99,17 @@ def test_default_cadences():
     }
 
 
-def test_cadence_and_lookback_are_overridable_by_environment(monkeypatch: pytest.MonkeyPatch):
+def test_cadence_and_lookback_are_overridable_by_environment(monkeypatch: pytest.MonkeyPatch, instance):
     monkeypatch.setenv("ASSURANCE_CRON_CRITICAL", "30 */6 * * *")
     monkeypatch.setenv("ASSURANCE_LOOKBACK_DAYS_CRITICAL", "2")
     schedule = tier_schedule("critical")
     assert schedule.cron_schedule == "30 */6 * * *"
-    [request] = schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=SCHEDULED_AT)).run_requests
-    window = Window.parse(cycle_config(request)["window_from"], cycle_config(request)["window_to"])
+    [request] = schedule.evaluate_tick(schedule_context(SCHEDULED_AT, instance)).run_requests
+    window = key_window(request.partition_key)
     assert window.end - window.start == dt.timedelta(days=2)
 
 
-def test_a_scheduled_run_config_runs_a_cycle_of_that_tier_only(tmp_path: Path):
+def test_a_scheduled_run_config_runs_a_cycle_of_that_tier_only(tmp_path: Path, instance):
     store = prepare(tmp_path, build_rows(planted=True))
     local = dg.Definitions(
         assets=CYCLE_ASSETS, asset_checks=CYCLE_CHECKS, jobs=[governed_cycle_job],
@@ -104,10 +117,10 @@ def test_a_scheduled_run_config_runs_a_cycle_of_that_tier_only(tmp_path: Path):
     )
     # Scheduled Feb 19 02:00, the critical cycle covers the releases of Feb 18 02:00 to Feb 19 02:00 (one an hour);
     # the same day a refund was executed by the unregistered refund-agent 9.9-beta, which is no concern of this cycle.
-    [request] = tier_schedule("critical").evaluate_tick(
-        dg.build_schedule_context(scheduled_execution_time=dt.datetime(2026, 2, 19, 2, tzinfo=dt.UTC))
-    ).run_requests
-    run = local.resolve_job_def("governed_cycle").execute_in_process(run_config=request.run_config, raise_on_error=False)
+    context = schedule_context(dt.datetime(2026, 2, 19, 2, tzinfo=dt.UTC), instance)
+    [request] = tier_schedule("critical").evaluate_tick(context).run_requests
+    run = local.resolve_job_def("governed_cycle").execute_in_process(
+        run_config=request.run_config, instance=context.instance, partition_key=request.partition_key, raise_on_error=False)
     assert run.success
     decision = run.output_for_node("assurance_decision")
     [point] = decision["decision_points"]
@@ -127,26 +140,28 @@ def test_first_evaluation_sets_the_high_water_mark_and_requests_nothing(log):
     assert "high-water mark" in result.skip_message
 
 
-def test_new_decisions_after_the_cursor_request_a_cycle_over_them(log, job: dg.JobDefinition):
+def test_new_decisions_after_the_cursor_request_a_cycle_over_them(log, job: dg.JobDefinition, instance):
     path, latest = log
     cursor = dt.datetime(2026, 2, 10, 12, tzinfo=dt.UTC)
-    result = new_decisions_sensor.evaluate_tick(sensor_context(str(path), cursor.isoformat()))
+    context = sensor_context(str(path), cursor.isoformat(), instance)
+    result = new_decisions_sensor(context)  # the daemon adds the window, then launches its run; called directly here
     [request] = result.run_requests
     config = cycle_config(request)
     assert config["risk_tiers"] == []
-    window = Window.parse(config["window_from"], config["window_to"])
+    window = key_window(request.partition_key)
+    assert [list(r.partition_keys) for r in result.dynamic_partitions_requests] == [[request.partition_key]]  # added first
     assert window.start == cursor + TICK  # a decision at the cursor was in the previous cycle
     assert window.end == latest + TICK  # the window is end-exclusive: the latest decision is in it
-    assert result.cursor == latest.isoformat()
+    assert context.cursor == latest.isoformat()
     assert request.run_key == f"new-decisions-{latest.isoformat()}"
     dg.validate_run_config(job, request.run_config)
 
 
-def test_sensor_called_directly_returns_the_same_request(log):
+def test_sensor_called_directly_returns_the_same_request(log, instance):
     path, latest = log
-    context = sensor_context(str(path), dt.datetime(2026, 2, 10, tzinfo=dt.UTC).isoformat())
-    request = new_decisions_sensor(context)
-    assert isinstance(request, dg.RunRequest)
+    context = sensor_context(str(path), dt.datetime(2026, 2, 10, tzinfo=dt.UTC).isoformat(), instance)
+    result = new_decisions_sensor(context)
+    assert isinstance(result, dg.SensorResult) and len(result.run_requests) == 1
     assert context.cursor == latest.isoformat()
 
 
