@@ -4,6 +4,8 @@ the second-stage sensor asks for the follow-up, and the follow-up concludes on b
 from pathlib import Path
 
 import dagster as dg
+
+from assurance_pipeline.defs.cycle.partitions import key_window
 import pytest
 
 from assurance_pipeline.defs.automation.sensors import second_stage_sensor
@@ -54,9 +56,11 @@ def test_one_first_stage_deviation_extends_and_the_cycle_is_inconclusive(extende
 def test_the_sensor_requests_the_second_stage_once(extended):
     evidence = EvidenceStoreResource(directory=str(extended.store.evidence))
     first = second_stage_sensor(dg.build_sensor_context(cursor=None, resources={"evidence": evidence}))
-    [request] = first if isinstance(first, list) else [first]
+    [request] = first.run_requests
     config = request.run_config["ops"]["confirmed_standard"]["config"]
     assert config["follow_up_of"] == extended.run.run_id and config["decision_points"] == [CRITICAL]
+    assert key_window(request.partition_key).to_dict() == extended.decision["window"]  # the first stage's window
+    assert [list(r.partition_keys) for r in first.dynamic_partitions_requests] == [[request.partition_key]]
     context = dg.build_sensor_context(cursor=str(Ledger(extended.store.evidence).head().seq), resources={"evidence": evidence})
     assert isinstance(second_stage_sensor(context), dg.SkipReason)
 

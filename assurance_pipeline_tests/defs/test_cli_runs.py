@@ -8,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from assurance_pipeline.defs.cycle.partitions import add_window
 from assurance_pipeline.defs.cycle.progress import STEPS
 from assurance_pipeline.defs.cycle.run import run_cycle
 from assurance_pipeline.standard.integrity import read_authorization
@@ -52,8 +53,8 @@ def test_the_cycle_assets_code_version_is_the_authorized_standards_sha256(store,
     assert {spec.code_version for spec in build_definitions().resolve_all_asset_specs()} == {None}
 
 
-def test_a_bad_window_in_the_run_config_names_the_config_field(store):
-    """As the launchpad sends it: the first step fails with one line naming `window_from`, not a CLI flag."""
+def test_a_window_added_in_the_ui_that_is_not_one_names_the_partition(store):
+    """A window typed into the launchpad as a new partition: the first step fails with one line naming it."""
     from assurance_pipeline.defs.automation.jobs import governed_cycle_job
     from assurance_pipeline.defs.cycle.assets import CYCLE_ASSETS
     from assurance_pipeline.defs.cycle.checks import CYCLE_CHECKS
@@ -62,11 +63,13 @@ def test_a_bad_window_in_the_run_config_names_the_config_field(store):
     job = dg.Definitions(assets=CYCLE_ASSETS, asset_checks=CYCLE_CHECKS, jobs=[governed_cycle_job],
                          resources={**cycle_resources(store.standard, store.log, store.evidence), "io_manager": dg.mem_io_manager}
                          ).resolve_job_def("governed_cycle")
-    config = {"ops": {"confirmed_standard": {"config": {"window_from": "2026-13-01", "window_to": "2026-02-28"}}}}
-    run = job.execute_in_process(run_config=config, raise_on_error=False)
+    instance = dg.DagsterInstance.ephemeral()
+    add_window(instance, "2026-13-01--2026-02-28")
+    run = job.execute_in_process(instance=instance, partition_key="2026-13-01--2026-02-28", raise_on_error=False)
     [failure] = run.get_step_failure_events()
     description = failure.step_failure_data.user_failure_data.description
-    assert failure.step_key == "confirmed_standard" and description == "window_from '2026-13-01': not a date (use YYYY-MM-DD or an ISO-8601 timestamp)"
+    assert failure.step_key == "confirmed_standard"
+    assert description == "partition '2026-13-01--2026-02-28': from '2026-13-01': not a date (use YYYY-MM-DD or an ISO-8601 timestamp)"
 
 
 def test_the_tables_are_tables_and_the_rates_plot_per_point(tmp_path: Path):
