@@ -13,10 +13,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assurance_pipeline.errors import AssuranceError, EvidenceStoreError
-from assurance_pipeline.evidence.ledger import Ledger
 from assurance_pipeline.findings.model import DISPOSITIONS
+
+if TYPE_CHECKING:  # every command imports what it needs, so `--help` and `plan` answer at once
+    from assurance_pipeline.evidence.ledger import Ledger
 
 DEMO_ROOT = Path("data") / "demo"
 DEMO_SEED = "demo-cycle-2026-q2"  # fixed, so the demo's sample (and so its findings) is the same on every machine
@@ -301,7 +304,7 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     standard = load_standard(args.standard)
     window = Window.parse(args.window_from, args.window_to)
     with transient_workspace() as con:
-        DecisionLog(args.source).attach(con)
+        DecisionLog(args.source).attach(con, window)
         baseline = compute_baseline(con, standard, window)
     path = write_baseline(args.standard, baseline)
     counts = {p: v["population"] for p, v in baseline["points"].items()}
@@ -523,6 +526,8 @@ def cmd_reperform(args: argparse.Namespace) -> int:
 
 
 def _ledger(evidence: Path) -> Ledger:
+    from assurance_pipeline.evidence.ledger import Ledger
+
     if evidence.exists() and not evidence.is_dir():
         raise EvidenceStoreError(f"evidence store {evidence}: not a folder")
     return Ledger(evidence)
