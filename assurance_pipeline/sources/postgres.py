@@ -70,9 +70,11 @@ class PostgresTable:
     @contextmanager
     def connect(self) -> Iterator[psycopg.Connection]:
         """A read-only session in UTC. A failure to connect is one line (exit 3) that never holds the password."""
-        import psycopg
-
         conninfo = self._target[0]
+        try:
+            import psycopg
+        except ImportError:
+            raise AssuranceError(f"source {self.shown}: reading PostgreSQL needs psycopg 3 (pip install 'psycopg[binary]')") from None
         try:
             con = psycopg.connect(conninfo, autocommit=True, connect_timeout=10, application_name="assurance",
                                   options="-c TimeZone=UTC -c default_transaction_read_only=on")
