@@ -213,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
         "contract per point, the actors and versions seen, a proposed decision field, DCT conditions mined from the decisions "
         "and suggested risk tiers. Every drafted item is marked draft: true with its evidence (the share of rows it holds on); "
         "authorize and cycle refuse the standard until a person has reviewed each item and removed the mark.")
-    init.add_argument("--source", required=True, help="the live decision log: file.parquet, dir/, file.csv, duckdb:///x.db?table=t")
+    init.add_argument("--source", required=True, help="the live decision log: file.parquet, dir/, file.csv, duckdb:///x.db?table=t, postgresql://user@host/db?table=t")
     init.add_argument("--out", type=Path, required=True, help="a new (or empty) folder for the draft standard; never overwritten")
     init.add_argument("--from", dest="window_from", help="first day (or ISO instant) of the decisions to draft from, e.g. go-live")
     init.add_argument("--to", dest="window_to", help="last day of the decisions to draft from, included")
@@ -233,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _standard_source(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--standard", type=Path, required=True, help="the standard folder")
-    parser.add_argument("--source", required=True, help="the decision log: file.parquet, dir/, file.csv, duckdb:///x.db?table=t")
+    parser.add_argument("--source", required=True, help="the decision log: file.parquet, dir/, file.csv, duckdb:///x.db?table=t, postgresql://user@host/db?table=t")
 
 
 def _key(parser: argparse.ArgumentParser) -> None:
