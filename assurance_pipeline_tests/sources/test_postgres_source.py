@@ -193,3 +193,11 @@ def test_a_password_is_never_kept_or_shown(demo, tmp_path):
         assert not any(secret in r.stdout + r.stderr for r in runs)
         assert holding(secret, inst.home, inst.tmp, evidence, standard) == []
     assert list((inst.home / "history" / "runs").glob("*.db"))  # the runs' event logs were there to search
+
+
+def test_the_new_decisions_sensor_asks_the_server_for_the_latest_decision(demo):
+    from assurance_pipeline.defs.automation.sensors import latest_decision
+    from assurance_pipeline.defs.resources import DecisionLogResource
+
+    latest = {kind: latest_decision(DecisionLogResource(uri=demo["sources"][kind])) for kind in ("parquet", "postgresql")}
+    assert latest["postgresql"] == latest["parquet"] is not None
