@@ -160,12 +160,13 @@ def test_a_bad_postgresql_source_is_one_line_and_an_exit_code(demo, capsys, wher
 
 
 def test_a_password_is_never_kept_or_shown(demo, tmp_path):
-    """A role that needs a password (the server may trust this address, so the test is that the password, in the URI
-    or in PGPASSWORD, appears in no output and no file the commands leave: Dagster's instance, the evidence store)."""
+    """A role that needs a password (the server may trust this address, so the test is that the password, in the URI,
+    in PGPASSWORD or in a .pgpass file, appears in no output and no file the commands leave: Dagster's instance, the evidence store)."""
     import psycopg
     from psycopg import sql
 
     role, password, env_password = f"reader_{uuid.uuid4().hex[:8]}", "PW-" + uuid.uuid4().hex, "ENV-PW-" + uuid.uuid4().hex
+    file_password = "FILE-PW-" + uuid.uuid4().hex
     with psycopg.connect(admin_uri(demo["database"]), autocommit=True) as con:
         con.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(role), sql.Literal(password)))
         con.execute(sql.SQL("GRANT SELECT ON decisions TO {}").format(sql.Identifier(role)))
@@ -183,13 +184,19 @@ def test_a_password_is_never_kept_or_shown(demo, tmp_path):
         ]
         inst.env["PGPASSWORD"] = env_password
         runs.append(inst.run("cycle", "--standard", str(standard), "--source", f"postgresql://{role}@{base}", "--evidence", str(evidence)))
+        del inst.env["PGPASSWORD"]
+        pgpass = tmp_path / "pgpass"
+        pgpass.write_text(f"{HOST}:{PORT}:*:{role}:{file_password}\n", encoding="utf-8")
+        pgpass.chmod(0o600)
+        inst.env["PGPASSFILE"] = str(pgpass)
+        runs.append(inst.run("cycle", "--standard", str(standard), "--source", f"postgresql://{role}@{base}", "--evidence", str(evidence)))
     finally:
         with psycopg.connect(admin_uri(demo["database"]), autocommit=True) as con:
             con.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
             con.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
-    assert [r.returncode for r in runs] == [0, 0, 3, 0], [r.stderr for r in runs]
+    assert [r.returncode for r in runs] == [0, 0, 3, 0, 0], [r.stderr for r in runs]
     assert "no table gone" in runs[2].stderr and ":***@" in runs[2].stderr
-    for secret in (password, env_password):
+    for secret in (password, env_password, file_password):
         assert not any(secret in r.stdout + r.stderr for r in runs)
         assert holding(secret, inst.home, inst.tmp, evidence, standard) == []
     assert list((inst.home / "history" / "runs").glob("*.db"))  # the runs' event logs were there to search
