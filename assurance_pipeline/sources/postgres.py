@@ -101,10 +101,9 @@ class PostgresTable:
         (oid,) = con.execute("SELECT to_regclass(%s)::oid", [name]).fetchone()
         if oid is None:
             raise SourceError(f"source {self.shown}: no table {self.table_shown} in the database")
-        rows = con.execute("SELECT attname, format_type(atttypid, NULL), t.typname FROM pg_attribute a "
-                           "JOIN pg_type t ON t.oid = a.atttypid WHERE attrelid = %s AND attnum > 0 AND NOT attisdropped "
-                           "ORDER BY attnum", [oid]).fetchall()
-        return {column: typname for column, _, typname in rows}
+        rows = con.execute("SELECT attname, typname FROM pg_attribute JOIN pg_type ON pg_type.oid = atttypid "
+                           "WHERE attrelid = %s AND attnum > 0 AND NOT attisdropped ORDER BY attnum", [oid]).fetchall()
+        return dict(rows)
 
     def described(self, columns: dict[str, str]) -> list[tuple[str, str]]:
         """(name, DuckDB type) of each column as the source gives it, for the checks every source passes."""
