@@ -157,9 +157,10 @@ def outcome_evidence(
         loaded = checked_standard(confirmed_standard)
         con = _sample_workspace(workspace)
         window = Window.from_dict(confirmed_standard["window"])
-        decision_log.attach(con, window)
-        relation = window_relation(window.predicate())
         plans = [p for p in sampling_plan["plan"]["points"] if p["sample_size"]]
+        over_window = any(oe.over == "window" for p in plans for oe in loaded.decision_points[p["decision_point"]].outcome_evidence)
+        decision_log.attach(con, window, rows=over_window)  # a PostgreSQL source copies the window only if a metric needs it
+        relation = window_relation(window.predicate())
         value = [o.to_dict() for p in plans
                  for o in compute_outcomes(con, loaded.decision_points[p["decision_point"]], relation, p["confidence"], p["population"])]
     return dg.Output(value, metadata=md.outcome_metadata(value))
