@@ -54,6 +54,7 @@ bench: $(STAMP) $(BENCH)/.installed
 	$(BIN)/python benchmarks/trend_run_length.py
 	$(BIN)/python benchmarks/decision_drift.py
 	$(BIN)/python benchmarks/hostile_standards.py
+	$(BIN)/python benchmarks/startup.py
 	$(BENCH)/bin/python benchmarks/drift_power.py
 
 clean:

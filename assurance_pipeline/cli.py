@@ -14,10 +14,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assurance_pipeline.errors import AssuranceError, EvidenceStoreError
-from assurance_pipeline.evidence.ledger import Ledger
 from assurance_pipeline.findings.model import DISPOSITIONS
+
+if TYPE_CHECKING:  # every command imports what it needs, so `--help` and `plan` answer at once
+    from assurance_pipeline.evidence.ledger import Ledger
 
 DEMO_ROOT = Path("data") / "demo"
 DEMO_SEED = "demo-cycle-2026-q2"  # fixed, so the demo's sample (and so its findings) is the same on every machine
@@ -209,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
         "contract per point, the actors and versions seen, a proposed decision field, DCT conditions mined from the decisions "
         "and suggested risk tiers. Every drafted item is marked draft: true with its evidence (the share of rows it holds on); "
         "authorize and cycle refuse the standard until a person has reviewed each item and removed the mark.")
-    init.add_argument("--source", required=True, help="the live decision log: file.parquet, dir/, file.csv, duckdb:///x.db?table=t")
+    init.add_argument("--source", required=True, help="the live decision log: file.parquet, dir/, file.csv, duckdb:///x.db?table=t, postgresql://user@host/db?table=t")
     init.add_argument("--out", type=Path, required=True, help="a new (or empty) folder for the draft standard; never overwritten")
     init.add_argument("--from", dest="window_from", help="first day (or ISO instant) of the decisions to draft from, e.g. go-live")
     init.add_argument("--to", dest="window_to", help="last day of the decisions to draft from, included")
@@ -229,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _standard_source(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--standard", type=Path, required=True, help="the standard folder")
-    parser.add_argument("--source", required=True, help="the decision log: file.parquet, dir/, file.csv, duckdb:///x.db?table=t")
+    parser.add_argument("--source", required=True, help="the decision log: file.parquet, dir/, file.csv, duckdb:///x.db?table=t, postgresql://user@host/db?table=t")
 
 
 def _signed_change(parser: argparse.ArgumentParser, by: str, handler) -> None:
@@ -311,7 +314,7 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     standard = load_standard(args.standard)
     window = Window.parse(args.window_from, args.window_to)
     with transient_workspace() as con:
-        DecisionLog(args.source).attach(con)
+        DecisionLog(args.source).attach(con, window)
         baseline = compute_baseline(con, standard, window)
     path = write_baseline(args.standard, baseline)
     counts = {p: v["population"] for p, v in baseline["points"].items()}
@@ -546,6 +549,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def _ledger(evidence: Path) -> Ledger:
+    from assurance_pipeline.evidence.ledger import Ledger
+
     if evidence.exists() and not evidence.is_dir():
         raise EvidenceStoreError(f"evidence store {evidence}: not a folder")
     return Ledger(evidence)

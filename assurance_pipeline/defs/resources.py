@@ -14,6 +14,7 @@ from pydantic import PrivateAttr
 
 from assurance_pipeline.evidence.ledger import Ledger, sha256_hex
 from assurance_pipeline.sources.decision_log import DecisionLog, has_password
+from assurance_pipeline.sources.window import Window
 from assurance_pipeline.workspace import transient_workspace
 
 DEMO_DIR = Path("data") / "demo"
@@ -30,12 +31,16 @@ class StandardResource(dg.ConfigurableResource):
 
 
 class DecisionLogResource(dg.ConfigurableResource):
-    """The production decision log: a Parquet file or folder, a CSV file, or a DuckDB table URI."""
+    """The production decision log: a Parquet file or folder, a CSV file, a DuckDB or a PostgreSQL table URI."""
 
     uri: str
 
-    def attach(self, con: duckdb.DuckDBPyConnection) -> list[str]:
-        return DecisionLog(self.uri).attach(con)
+    def attach(self, con: duckdb.DuckDBPyConnection, window: Window | None = None, rows: bool = True) -> list[str]:
+        return self.log.attach(con, window, rows)
+
+    @property
+    def log(self) -> DecisionLog:
+        return DecisionLog(self.uri)
 
     @property
     def shown(self) -> str:

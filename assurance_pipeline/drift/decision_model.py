@@ -11,10 +11,13 @@ move into a leaf where the go-live rules were already uncertain are expected to 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from sklearn.tree import DecisionTreeClassifier, export_text
+
+if TYPE_CHECKING:  # pandas and scikit-learn are imported where used: a cycle with no decision model never loads them
+    import pandas as pd
+    from sklearn.tree import DecisionTreeClassifier
 
 from assurance_pipeline.sources.decision_log import quote_ident
 from assurance_pipeline.standard.models import ContractColumn
@@ -36,6 +39,7 @@ def features(inputs: dict[str, ContractColumn]) -> list[dict]:
 
 
 def matrix(frame: pd.DataFrame, spec: list[dict]) -> np.ndarray:
+    import pandas as pd
     columns = []
     for f in spec:
         raw = frame[f["column"]] if f["column"] in frame else pd.Series([None] * len(frame))
@@ -48,6 +52,7 @@ def matrix(frame: pd.DataFrame, spec: list[dict]) -> np.ndarray:
 
 def _number(value: object) -> float:
     """A number or flag as a float; anything missing (None, NaN, pd.NA) or textual as NaN."""
+    import pandas as pd
     if isinstance(value, str) or value is None or pd.isna(value):
         return math.nan
     return float(value)
@@ -56,6 +61,7 @@ def _number(value: object) -> float:
 def train(frame: pd.DataFrame, inputs: dict[str, ContractColumn], decision_field: str, seed: int = 0) -> dict | None:
     """Fit the tree on the go-live training decisions; None when there is too little to learn. How often held-out
     go-live decisions disagree with it, leaf by leaf, is counted in the engine (see baseline)."""
+    from sklearn.tree import DecisionTreeClassifier, export_text
     frame = frame[frame[decision_field].notna()].reset_index(drop=True)
     if len(frame) < 4 * MIN_LEAF or frame[decision_field].nunique() < 2:
         return None

@@ -16,8 +16,6 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from scipy import signal, stats
-from scipy.spatial.distance import jensenshannon
 
 PERMUTATION_DRAWS = 10_000  # the smallest p-value a test can reach: 1e-4, under BH's first cut (3%) for up to 300 tests
 PERMUTATION_EXCEEDANCES = 50
@@ -155,6 +153,9 @@ def stratified_rise_p(window_events: np.ndarray, window_sizes: np.ndarray, basel
     57:471–475; Mehta, Patel & Gray 1985, JASA 80:969–973; Agresti 1990, pp. 230–237; R's `mantelhaen.test(exact =
     TRUE)`). Exact at any size: the baseline's own sampling error is part of the null. Each stratum's support is
     cut where its probability is negligible (40 standard deviations and 60 counts out), so large windows stay fast."""
+    from scipy.signal import convolve  # imported where used: scipy.signal and scipy.stats take seconds to import
+    from scipy.stats import hypergeom
+
     x, n, y, m = (np.asarray(a, dtype=np.int64) for a in (window_events, window_sizes, baseline_events, baseline_sizes))
     distribution, offset = np.ones(1), 0
     for xh, nh, yh, mh in zip(x, n, y, m, strict=True):
@@ -164,8 +165,8 @@ def stratified_rise_p(window_events: np.ndarray, window_sizes: np.ndarray, basel
             mean = nh * events / total
             reach = 40 * math.sqrt(mean * (total - events) * mh / (total * (total - 1))) + 60
             low, high = max(low, math.floor(mean - reach)), min(high, math.ceil(mean + reach))
-            null = stats.hypergeom(total, events, int(nh)).pmf(np.arange(low, high + 1))
-            distribution = np.clip(signal.convolve(distribution, null), 0.0, None)
+            null = hypergeom(total, events, int(nh)).pmf(np.arange(low, high + 1))
+            distribution = np.clip(convolve(distribution, null), 0.0, None)
         offset += low
     tail = distribution[max(int(x.sum()) - offset, 0):].sum()
     return float(min(1.0, tail))
@@ -195,6 +196,8 @@ def jensen_shannon_distance(window: np.ndarray, baseline: np.ndarray) -> float:
     if p.sum() == 0 or q.sum() == 0:
         return 0.0
     with np.errstate(invalid="ignore"):
+        from scipy.spatial.distance import jensenshannon
+
         distance = float(jensenshannon(p / p.sum(), q / q.sum(), base=2))
     return 0.0 if np.isnan(distance) else distance  # equal shares: the divergence rounds below 0, its root is NaN
 
@@ -205,7 +208,9 @@ def rise_p(x1: int, n1: int, x2: int, n2: int) -> float:
     margins, so it never runs over its level, however few the events."""
     if min(n1, n2) == 0:
         return 1.0
-    return float(stats.fisher_exact([[x1, n1 - x1], [x2, n2 - x2]], alternative="greater").pvalue)
+    from scipy.stats import fisher_exact  # imported here: scipy.stats costs a second and a half to import
+
+    return float(fisher_exact([[x1, n1 - x1], [x2, n2 - x2]], alternative="greater").pvalue)
 
 
 def benjamini_hochberg(p_values: list[float], q: float = 0.05) -> list[bool]:

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from statistics import median
 
 import numpy as np
-from scipy.stats import norm
 
 from assurance_pipeline.evidence.ledger import Ledger
 from assurance_pipeline.findings.model import Finding
@@ -64,6 +63,8 @@ def sequential_rank_scores(values: list[float]) -> list[float]:
     Symmetric about 0 with variance under 1 at every t, so a CUSUM designed on N(0, 1) scores keeps at least
     about its run length (checked by simulation in benchmarks/trend_run_length.py).
     """
+    from scipy.stats import norm  # imported where used (scipy.stats is slow to import)
+
     return [float(norm.ppf((r - 0.5) / t)) for t, r in enumerate(sequential_ranks(values), start=1)]
 
 
@@ -84,6 +85,8 @@ def cusum_arl(h: float, k: float = CUSUM_K, shift: float = 0.0, states: int = 20
     Each side by the Brook & Evans (1972, Biometrika 59:539–549) Markov chain on [0, h] in `states` cells,
     sides combined by 1/ARL = 1/ARL+ + 1/ARL- (Montgomery, SQC 8th ed., §9.1).
     """
+    from scipy.stats import norm
+
     width = 2 * h / (2 * states - 1)
     start = np.arange(states) * width
     edges = (np.arange(states) + 0.5) * width

@@ -22,9 +22,6 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-import numpy as np
-from scipy.stats import beta, binom, hypergeom
-
 WITHIN_TOLERABLE = "within_tolerable"
 EXCEEDS = "exceeds"
 INCONCLUSIVE = "inconclusive"
@@ -33,6 +30,7 @@ HYPERGEOMETRIC = "hypergeometric"
 MAX_SAMPLE = 1_000_000  # a plan past this size means the expected rate sits too close to the tolerable rate
 # A float probability more than this share above alpha is surely above it exactly (scipy's error is near 1e-14).
 _FLOAT_SLACK = 1e-6
+_PURE_PYTHON_TERMS = 400  # screening sums this many terms per n in plain floats; beyond it scipy (imported then) is faster
 
 
 def exact_decimal(x: float) -> Fraction:
@@ -114,19 +112,46 @@ def _hypergeometric_cdf_at_most(population: int, deviating: int, n: int, k: int,
     return alpha.denominator * total <= alpha.numerator * math.comb(population, n)
 
 
+def _binomial_log_terms(n: int, k: int, t: float) -> list[float]:
+    """log P(X = i; n, t) for i = 0..k, by the ratio of consecutive terms."""
+    terms = [n * math.log1p(-t)]
+    for i in range(k):
+        terms.append(terms[-1] + math.log((n - i) / (i + 1)) + math.log(t) - math.log1p(-t))
+    return terms
+
+
+def _hypergeometric_log_terms(population: int, deviating: int, n: int, k: int) -> list[float]:
+    """log P(X = i; N, D, n) for the i <= k that can be drawn."""
+    good = population - deviating
+    total = _log_comb(population, n)
+    return [_log_comb(deviating, i) + _log_comb(good, n - i) - total for i in range(max(0, n - good), min(k, deviating, n) + 1)]
+
+
+def _log_comb(n: int, k: int) -> float:
+    return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+
+
+def _log_sum_exp(logs: list[float]) -> float:
+    """sum(exp(logs)) without underflow: the screening probability in plain floats (relative error near 1e-12)."""
+    if not logs:
+        return 0.0
+    top = max(logs)
+    return math.exp(top) * math.fsum(math.exp(v - top) for v in logs)
+
+
 def _ceil_times(n: int, rate: Fraction) -> int:
     return -(-n * rate.numerator // rate.denominator)
 
 
-def _scan(start: int, stop: int, approx: Callable[[np.ndarray], np.ndarray], alpha: Fraction,
+def _scan(start: int, stop: int, approx: Callable[[list[int]], list[float]], alpha: Fraction,
           exact: Callable[[int], bool]) -> int | None:
-    """The smallest n in start..stop passing `exact`: scipy screens blocks of n that double in size, and only the n
+    """The smallest n in start..stop passing `exact`: floats screen blocks of n that double in size, and only the n
     whose float probability is not clearly above alpha go to the exact integer test."""
     ceiling = float(alpha) * (1 + _FLOAT_SLACK)
     low, block = start, 256
     while low <= stop:
         ns = range(low, min(stop, low + block - 1) + 1)
-        found = next((n for n, p in zip(ns, approx(np.array(ns)), strict=True) if p <= ceiling and exact(n)), None)
+        found = next((n for n, p in zip(ns, approx(list(ns)), strict=True) if p <= ceiling and exact(n)), None)
         if found is not None:
             return found
         low, block = ns.stop, block * 2
@@ -139,8 +164,13 @@ def _binomial_size(alpha: Fraction, t: Fraction, e: Fraction, max_n: int) -> int
     # P(X <= k) >= P(X = 0) = (1-t)^n bounds n from below; lowered by 1 to absorb float rounding.
     start = max(1, math.floor(math.log(float(alpha)) / math.log1p(-float(t))) - 1)
 
-    def approx(ns: np.ndarray) -> np.ndarray:
-        return binom.cdf([_ceil_times(int(n), e) for n in ns], ns, float(t))
+    def approx(ns: list[int]) -> list[float]:
+        ks = [_ceil_times(n, e) for n in ns]
+        if max(ks) > _PURE_PYTHON_TERMS:
+            from scipy.special import bdtr  # binom.cdf's own function, without importing scipy.stats
+
+            return [float(p) for p in bdtr(ks, ns, float(t))]
+        return [_log_sum_exp(_binomial_log_terms(n, k, float(t))) for n, k in zip(ns, ks, strict=True)]
 
     return _scan(start, max_n, approx, alpha, lambda n: _binomial_cdf_at_most(n, _ceil_times(n, e), t, alpha))
 
@@ -149,13 +179,20 @@ def _hypergeometric_size(alpha: Fraction, tolerable: float, e: Fraction, populat
     """Smallest n with P(X <= ceil(n*e); N, D_t, n) <= alpha, or N (the whole population) if no smaller n does."""
     deviating = tolerable_deviations(tolerable, population)
     # P(X <= k) >= P(X = 0) = prod_{j<n} (N-D_t-j)/(N-j): no n below the first where that product reaches alpha.
-    drawn = np.arange(population)
-    zero = np.cumprod((population - deviating - drawn) / (population - drawn))
-    reached = np.flatnonzero(zero <= float(alpha) * (1 + _FLOAT_SLACK))
-    start = int(reached[0]) + 1 if reached.size else population
+    start, zero = population, 1.0
+    for drawn in range(population):
+        zero *= (population - deviating - drawn) / (population - drawn)
+        if zero <= float(alpha) * (1 + _FLOAT_SLACK):
+            start = drawn + 1
+            break
 
-    def approx(ns: np.ndarray) -> np.ndarray:
-        return hypergeom.cdf([_ceil_times(int(n), e) for n in ns], population, deviating, ns)
+    def approx(ns: list[int]) -> list[float]:
+        ks = [_ceil_times(n, e) for n in ns]
+        if max(ks) > _PURE_PYTHON_TERMS:
+            from scipy.stats import hypergeom
+
+            return [float(p) for p in hypergeom.cdf(ks, population, deviating, ns)]
+        return [_log_sum_exp(_hypergeometric_log_terms(population, deviating, n, k)) for n, k in zip(ns, ks, strict=True)]
 
     found = _scan(start, population, approx, alpha,
                   lambda n: _hypergeometric_cdf_at_most(population, deviating, n, _ceil_times(n, e), alpha))
@@ -239,7 +276,9 @@ def upper_deviation_limit(sample_size: int, deviations: int, confidence: float, 
         return hypergeometric_upper_count(sample_size, deviations, population, confidence) / population
     if deviations == sample_size:  # includes n == 0: nothing observed, nothing bounded
         return 1.0
-    return float(beta.ppf(confidence, deviations + 1, sample_size - deviations))
+    from scipy.special import betaincinv  # beta.ppf's own function, without importing scipy.stats
+
+    return float(betaincinv(deviations + 1, sample_size - deviations, confidence))
 
 
 def format_upper_limit(rate: float) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -10,6 +11,9 @@ from assurance_pipeline.disclosure import MIN_DECISIONS_SHOWN
 from assurance_pipeline.evidence.ledger import sha256_hex
 from assurance_pipeline.sources.window import Window
 from assurance_pipeline.sql_models import render
+
+if TYPE_CHECKING:
+    from assurance_pipeline.sources.decision_log import DecisionLog
 
 
 @dataclass(frozen=True)
@@ -106,11 +110,18 @@ def point_cost_totals(rows: list[tuple[str, int, float]]) -> dict[str, float | N
     return {point: totals[point] if n >= MIN_DECISIONS_SHOWN else None for point, n in costed.items()}
 
 
-def profile_population(con: duckdb.DuckDBPyConnection, window: Window) -> PopulationProfile:
-    """Run `population_profile.sql` and `decision_ids.sql` over the `decisions` view (aggregates only leave the engine)."""
+def profile_population(con: duckdb.DuckDBPyConnection, window: Window, source: DecisionLog | None = None) -> PopulationProfile:
+    """Run `population_profile.sql` and `decision_ids.sql` over the `decisions` view (aggregates only leave the engine),
+    or their PostgreSQL twins in the server when `source` is a PostgreSQL table."""
+    if source is not None and source.postgres:
+        rows, id_rows, queries = source.postgres.profile_rows(window)
+        return _profile(rows, id_rows, queries)
     query = render("population_profile", window=window.predicate())
     ids_query = render("decision_ids", window=window.predicate())
-    rows = con.execute(query).fetchall()
+    return _profile(con.execute(query).fetchall(), con.execute(ids_query).fetchall(), f"{query.strip()};\n{ids_query.strip()}")
+
+
+def _profile(rows: list[tuple], id_rows: list[tuple], queries: str) -> PopulationProfile:
     groups = [
         ActorGroup(
             decision_point=r[0], actor_type=r[1], actor_id=r[2], actor_version=r[3], decisions=int(r[4]),
@@ -118,6 +129,6 @@ def profile_population(con: duckdb.DuckDBPyConnection, window: Window) -> Popula
         )
         for r in rows
     ]
-    problems = [IdProblems(r[0], int(r[1]), int(r[2]), int(r[3]), list(r[4] or [])) for r in con.execute(ids_query).fetchall()]
+    problems = [IdProblems(r[0], int(r[1]), int(r[2]), int(r[3]), list(r[4] or [])) for r in id_rows]
     costs = point_cost_totals([(r[0], int(r[5]), float(r[6])) for r in rows])
-    return PopulationProfile(groups, f"{query.strip()};\n{ids_query.strip()}", problems, costs)
+    return PopulationProfile(groups, queries, problems, costs)

@@ -41,9 +41,10 @@ def reperform(cycle_id: str, source: str, evidence_dir: Path) -> ReperformReport
         raise AssuranceError(f"cycle {cycle_id} was fingerprinted with key {plan.key_id}; the configured key is {key_id(key)}")
     window = Window.from_dict(recorded["window"])
     with transient_workspace() as con:
-        DecisionLog(source).attach(con)
-        population = profile_population(con, window)
-        redrawn = draw_sample(con, plan, window, key, population.has_duplicates())
+        log = DecisionLog(source)
+        log.attach(con, window, rows=False)
+        population = profile_population(con, window, log)
+        redrawn = draw_sample(con, plan, window, key, population.has_duplicates(), log)
     total = sum(len(s.decision_ids) for s in redrawn.values())
     for point in plan.points:
         problem = _population_change(point, population) or _sample_change(point.decision_point, recorded["selected"][point.decision_point], redrawn[point.decision_point])

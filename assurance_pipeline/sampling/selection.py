@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
 
 from assurance_pipeline.sampling.cycle_plan import SamplingPlan
 from assurance_pipeline.sampling.fingerprints import row_fingerprints
 from assurance_pipeline.sources.window import Window
 from assurance_pipeline.sql_models import render
+
+if TYPE_CHECKING:
+    from assurance_pipeline.sources.decision_log import DecisionLog
 
 SAMPLE_TABLE = "sample"
 
@@ -26,20 +29,19 @@ class SelectedPoint:
 
 def draw_sample(
     con: duckdb.DuckDBPyConnection, plan: SamplingPlan, window: Window, key: bytes, exclude_duplicates: bool = False,
+    source: DecisionLog | None = None,
 ) -> dict[str, SelectedPoint]:
     """Create the workspace table `sample` (the selected rows, whole); return per point the ids in selection
     order and each row's keyed fingerprint. Rows without an id are never drawn; with `exclude_duplicates` (the
-    population scan found an id logged twice or more) neither are the rows of such ids, so no id is drawn twice."""
-    sizes = pa.table({
-        "decision_point": [p.decision_point for p in plan.points],
-        "sample_size": [p.sample_size for p in plan.points],
-    })
-    con.register("sampling_plan_arrow", sizes)
-    con.execute("CREATE OR REPLACE TEMP TABLE sampling_plan AS SELECT * FROM sampling_plan_arrow")
-    con.unregister("sampling_plan_arrow")
-    con.execute(f"DROP TABLE IF EXISTS {SAMPLE_TABLE}")
-    max_n = max([p.sample_size for p in plan.points], default=0)
-    con.execute(render("sample_selection", window=window.predicate(), exclude_duplicates=exclude_duplicates), {"seed": plan.seed, "max_n": max(max_n, 1)})
+    population scan found an id logged twice or more) neither are the rows of such ids, so no id is drawn twice.
+    A PostgreSQL `source` ranks and cuts in the server: only the selected rows come into the workspace."""
+    if source is not None and source.postgres:
+        sizes = {p.decision_point: p.sample_size for p in plan.points}
+        con.register("sample_arrow", source.postgres.selected_rows(window, sizes, plan.seed, exclude_duplicates))
+        con.execute(f"CREATE OR REPLACE TABLE {SAMPLE_TABLE} AS SELECT * FROM sample_arrow")
+        con.unregister("sample_arrow")
+    else:
+        _select_in_workspace(con, plan, window, exclude_duplicates)
     order = con.execute(f"SELECT decision_point, decision_id FROM {SAMPLE_TABLE} ORDER BY decision_point, __selection_key").fetchall()
     fingerprints = row_fingerprints(con, key, f"SELECT * EXCLUDE (__selection_key) FROM {SAMPLE_TABLE}")
     selected = {p.decision_point: SelectedPoint(p.decision_point) for p in plan.points}
@@ -47,3 +49,12 @@ def draw_sample(
         selected[point].decision_ids.append(decision_id)
         selected[point].row_fingerprints.append(fingerprints[decision_id])
     return selected
+
+
+def _select_in_workspace(con: duckdb.DuckDBPyConnection, plan: SamplingPlan, window: Window, exclude_duplicates: bool) -> None:
+    # Bound lists, not a registered Arrow table: registering one imports pandas, half a second of every cycle.
+    con.execute("CREATE OR REPLACE TEMP TABLE sampling_plan AS SELECT unnest($points) AS decision_point, CAST(unnest($sizes) AS BIGINT) AS sample_size",
+                {"points": [p.decision_point for p in plan.points] or [""], "sizes": [p.sample_size for p in plan.points] or [0]})
+    con.execute(f"DROP TABLE IF EXISTS {SAMPLE_TABLE}")
+    max_n = max([p.sample_size for p in plan.points], default=0)
+    con.execute(render("sample_selection", window=window.predicate(), exclude_duplicates=exclude_duplicates), {"seed": plan.seed, "max_n": max(max_n, 1)})

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlparse
 
 import duckdb
 from sqlglot import exp
 
 from assurance_pipeline.errors import AssuranceError, SourceError, engine_error
+from assurance_pipeline.sources.postgres import SCHEMES, WINDOW_ROWS, PostgresTable
 from assurance_pipeline.standard.models import LOG_COLUMNS, REQUIRED_LOG_COLUMNS
+
+if TYPE_CHECKING:
+    from assurance_pipeline.sources.window import Window
 
 VIEW = "decisions"
 _SQL_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "float": "DOUBLE", "boolean": "BOOLEAN", "timestamp": "TIMESTAMPTZ"}
@@ -56,35 +61,61 @@ def _refuse_special(path: Path, shown: str) -> None:
 
 @dataclass(frozen=True)
 class DecisionLog:
-    """A source URI: a Parquet file or folder, a CSV file, or a DuckDB table (`duckdb:///path.db?table=t`)."""
+    """A source URI: a Parquet file or folder, a CSV file, a DuckDB table (`duckdb:///path.db?table=t`) or a
+    PostgreSQL table (`postgresql://user@host:5432/db?table=t`)."""
 
     uri: str
 
-    def attach(self, con: duckdb.DuckDBPyConnection) -> list[str]:
-        """Create the normalized `decisions` view on `con`; return the source's column names."""
+    @property
+    def postgres(self) -> PostgresTable | None:
+        """The PostgreSQL table this URI names, which profiles and selects in the server; None for any other source."""
+        return PostgresTable(self.uri, self.shown) if urlparse(self.uri).scheme in SCHEMES else None
+
+    def attach(self, con: duckdb.DuckDBPyConnection, window: Window | None = None, rows: bool = True) -> list[str]:
+        """Create the normalized `decisions` view on `con`; return the source's column names. A PostgreSQL source is
+        checked, and its rows in `window` copied into the workspace only when `rows` (the profile and the selection
+        run in the server without them)."""
+        if self.postgres:
+            return self._attach_postgres(con, window, rows)
         relation = self._relation(con)
         try:
             described = con.sql(f"DESCRIBE SELECT * FROM {relation}").fetchall()
         except duckdb.Error as err:
             raise engine_error(err, f"source {self.shown}: cannot be read") from None
-        columns = [row[0] for row in described]
+        columns = self._checked([(row[0], row[1]) for row in described])
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {VIEW} AS {self._normalizing_select(relation, columns)}")
+        return columns
+
+    def _checked(self, described: list[tuple[str, str]]) -> list[str]:
+        """The column names, once the required ones are there and decided_at is a timestamp (one line naming them)."""
+        columns = [name for name, _ in described]
         missing = [c for c in REQUIRED_LOG_COLUMNS if c not in columns]
         if missing:
             raise AssuranceError(f"source {self.shown}: missing required column(s) {', '.join(missing)} (see README: The decision log)")
-        decided_at_type = next(row[1] for row in described if row[0] == "decided_at")
+        decided_at_type = next(kind for name, kind in described if name == "decided_at")
         if not decided_at_type.startswith(("TIMESTAMP", "DATE")):
             raise AssuranceError(f"source {self.shown}: column decided_at is {decided_at_type}, not a timestamp")
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {VIEW} AS {self._normalizing_select(relation, columns)}")
         return columns
+
+    def _attach_postgres(self, con: duckdb.DuckDBPyConnection, window: Window | None, rows: bool) -> list[str]:
+        table = self.postgres
+        with table.connect() as server:
+            columns = table.columns(server)
+        try:
+            names = self._checked(table.described(columns))
+        except AssuranceError as err:
+            raise type(err)(f"{err} (table {table.table_shown})") from None
+        if rows:
+            table.load_window(con, window)
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {VIEW} AS SELECT * FROM {WINDOW_ROWS}")
+        return names
 
     def _relation(self, con: duckdb.DuckDBPyConnection) -> str:
         parsed = urlparse(self.uri)
         if parsed.scheme == "duckdb":
             return self._attach_duckdb(con, parsed)
-        if parsed.scheme in ("postgresql", "postgres"):
-            raise AssuranceError(f"source {self.shown}: PostgreSQL sources are not supported yet; export to Parquet or use a DuckDB table")
         if parsed.scheme not in ("", "file"):
-            raise AssuranceError(f"source {self.shown}: unknown scheme '{parsed.scheme}' (use a path, duckdb:///path.db?table=t)")
+            raise AssuranceError(f"source {self.shown}: unknown scheme '{parsed.scheme}' (use a path, duckdb:///path.db?table=t or postgresql://user@host:5432/db?table=t)")
         path = Path(parsed.path if parsed.scheme == "file" else self.uri)
         if path.is_dir():
             files = sorted(path.rglob("*.parquet"))

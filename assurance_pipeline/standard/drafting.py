@@ -67,7 +67,7 @@ def init_standard(source: str, out: Path, window_from: str | None = None, window
     _refuse_existing(out)
     log = DecisionLog(source)
     with transient_workspace() as con:
-        log.attach(con)
+        log.attach(con, window)
         profile = profile_log(con, window)
         if not profile.rows:
             raise AssuranceError(f"source {log.shown}: no decisions in the window {_window_text(window)}; nothing to draft from")

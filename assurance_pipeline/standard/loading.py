@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -48,17 +50,33 @@ def standard_files(root: Path | str) -> dict[str, bytes]:
 
 
 def load_standard(root: Path | str, files: Mapping[str, bytes] | None = None) -> Standard:
-    """Validate and expression-check the whole standard under `root`, from `files` (`standard_files`) if given."""
+    """Validate and expression-check the whole standard under `root`, from `files` (`standard_files`) if given. The
+    same bytes give the same (frozen) standard: a cycle checks its input before the run and again in its first step,
+    and parsing and type-checking it twice was a tenth of the cycle's start-up."""
     root = Path(root)
     files = standard_files(root) if files is None else files
     if STANDARD_FILE not in files:
         raise AssuranceError(f"{root}: not a standard folder (no {STANDARD_FILE})")
+    paths = _point_paths(root)  # the folder's layout is checked every time; only the parsing is remembered
+    key = (str(root.resolve()), *map(str, paths), hashlib.sha256(b"".join(hashlib.sha256(name.encode() + b"\0" + files[name]).digest()
+                                                        for name in sorted(files))).hexdigest())
+    if key not in _LOADED:
+        if len(_LOADED) >= 8:
+            _LOADED.pop(next(iter(_LOADED)))
+        _LOADED[key] = _load_standard(root, files, paths)
+    return _LOADED[key]
+
+
+_LOADED: dict[tuple[str, ...], Standard] = {}
+
+
+def _load_standard(root: Path, files: Mapping[str, bytes], paths: list[Path]) -> Standard:
     header = _load_model(root / STANDARD_FILE, files[STANDARD_FILE], StandardHeader, check_header_size)
     points: dict[str, DecisionPoint] = {}
     files_of: dict[str, str] = {}
     checker = TypeChecker()
     try:
-        for path in _point_paths(root):
+        for path in paths:
             raw = files.get(path.relative_to(root).as_posix())
             if raw is None:
                 raise AssuranceError(f"{_rel(path)}: not a regular file")

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandas as pd
-import pandera.pandas as pa
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported where used: pandera takes a second to import
+    import pandas as pd
+    import pandera.pandas as pa
 
 from assurance_pipeline.standard.models import ContractColumn, DecisionPoint
 from assurance_pipeline.validation.point_rows import TYPED_FLAG
@@ -29,6 +32,7 @@ class ContractFailure:
 
 def contract_schema(point: DecisionPoint, present: set[str], condition_columns: dict[str, str]) -> pa.DataFrameSchema:
     """Columns with their type, nullability, range and allowed values; one check per DCT condition outcome."""
+    import pandera.pandas as pa
     columns = {name: _column(name, spec, name in present) for name, spec in point.contract.items() if name in present}
     for name in point.contract:
         if name in present:
@@ -39,6 +43,7 @@ def contract_schema(point: DecisionPoint, present: set[str], condition_columns: 
 
 
 def _column(name: str, spec: ContractColumn, present: bool) -> pa.Column:
+    import pandera.pandas as pa
     checks = []
     if spec.min is not None:
         checks.append(pa.Check.ge(spec.min))
@@ -51,6 +56,8 @@ def _column(name: str, spec: ContractColumn, present: bool) -> pa.Column:
 
 def run_schema(schema: pa.DataFrameSchema, frame: pd.DataFrame, decision_ids: list[str]) -> list[ContractFailure]:
     """Validate lazily; group failures by (column, check) into the decision ids that failed them."""
+    import pandas as pd
+    import pandera.pandas as pa
     try:
         schema.validate(frame, lazy=True)
         return []
@@ -66,6 +73,7 @@ def run_schema(schema: pa.DataFrameSchema, frame: pd.DataFrame, decision_ids: li
 
 
 def _column_label(column: object) -> str:
+    import pandas as pd
     text = "" if column is None or (isinstance(column, float) and pd.isna(column)) else str(column)
     return text.removeprefix(TYPED_FLAG)
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 
-from scipy.stats import beta, t
 
 WITHIN = "within"
 EXCEEDS = "exceeds"
@@ -33,6 +32,8 @@ MAX_DECIDING_SIZE = 10**8
 
 def proportion_interval(successes: int, n: int, confidence: float) -> tuple[float, float]:
     """Two-sided Clopper–Pearson interval for `successes` of `n` (real-valued successes are allowed, for planning)."""
+    from scipy.stats import beta  # imported where used (scipy.stats is slow to import)
+
     tail = (1 - confidence) / 2
     low = 0.0 if successes <= 0 else float(beta.ppf(tail, successes, n - successes + 1))
     high = 1.0 if successes >= n else float(beta.ppf(1 - tail, successes + 1, n - successes))
@@ -45,6 +46,8 @@ def mean_interval(n: int, mean: float, sd: float, skewness: float, confidence: f
     monotone and inverts in closed form; g(T) is referred to Student's t with n - 1 degrees of freedom."""
     if n < 2:
         return -math.inf, math.inf
+    from scipy.stats import t
+
     quantile, a, scale = float(t.ppf((1 + confidence) / 2, n - 1)), skewness / math.sqrt(n), sd / math.sqrt(n)
 
     def inverse(u: float) -> float:

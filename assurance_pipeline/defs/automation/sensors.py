@@ -17,6 +17,8 @@ _TICK = timedelta(microseconds=1)
 
 def latest_decision(decision_log: DecisionLogResource) -> datetime | None:
     """max(decided_at), pushed down to the source (Parquet answers it from its statistics)."""
+    if decision_log.log.postgres:
+        return decision_log.log.postgres.latest()
     with transient_workspace() as con:
         decision_log.attach(con)
         return con.execute("SELECT max(decided_at) FROM decisions").fetchone()[0]

@@ -93,9 +93,9 @@ def sampling_plan(
     """Population per decision point in the window (one aggregate scan) and each point's sample size by its tier."""
     with user_errors(f"source {decision_log.shown}"):
         con = workspace.connection
-        decision_log.attach(con)
         window = Window.from_dict(confirmed_standard["window"])
-        population = profile_population(con, window)
+        decision_log.attach(con, window, rows=False)  # a PostgreSQL source profiles in the server
+        population = profile_population(con, window, decision_log.log)
         key, points, follow_up = fingerprint_key(), confirmed_standard["decision_points"], confirmed_standard["follow_up"]
         heightened = follow_up["heightened"] if follow_up else recent_signals(evidence.ledger(), points)
         plan = build_plan(checked_standard(confirmed_standard), population, points, confirmed_standard["seed"], key_id(key), heightened,
@@ -120,13 +120,14 @@ def decision_sample(
     """Draw the sample into the transient workspace; what is kept is each decision's id and row fingerprint."""
     with user_errors(f"source {decision_log.shown}"):
         con = workspace.connection
-        decision_log.attach(con)
+        window = Window.from_dict(confirmed_standard["window"])
+        decision_log.attach(con, window, rows=False)  # a PostgreSQL source selects in the server
         plan = SamplingPlan.from_dict(sampling_plan["plan"])
         key = fingerprint_key()
         if key_id(key) != plan.key_id:
             raise AssuranceError(f"the fingerprint key changed since the plan was made (key id {plan.key_id}); re-run the cycle")
         duplicates = PopulationProfile.from_dict(sampling_plan["population"]).has_duplicates()
-        selected = draw_sample(con, plan, Window.from_dict(confirmed_standard["window"]), key, duplicates)
+        selected = draw_sample(con, plan, window, key, duplicates, decision_log.log)
     value = {point: {"decision_ids": s.decision_ids, "row_fingerprints": s.row_fingerprints} for point, s in selected.items()}
     return dg.Output(value, metadata={"sampled_decisions": sum(len(s["decision_ids"]) for s in value.values())})
 
@@ -155,11 +156,13 @@ def outcome_evidence(
     with user_errors(f"source {decision_log.shown}"):
         loaded = checked_standard(confirmed_standard)
         con = _sample_workspace(workspace)
-        decision_log.attach(con)
-        window = window_relation(Window.from_dict(confirmed_standard["window"]).predicate())
+        window = Window.from_dict(confirmed_standard["window"])
         plans = [p for p in sampling_plan["plan"]["points"] if p["sample_size"]]
+        over_window = any(oe.over == "window" for p in plans for oe in loaded.decision_points[p["decision_point"]].outcome_evidence)
+        decision_log.attach(con, window, rows=over_window)  # a PostgreSQL source copies the window only if a metric needs it
+        relation = window_relation(window.predicate())
         value = [o.to_dict() for p in plans
-                 for o in compute_outcomes(con, loaded.decision_points[p["decision_point"]], window, p["confidence"], p["population"])]
+                 for o in compute_outcomes(con, loaded.decision_points[p["decision_point"]], relation, p["confidence"], p["population"])]
     return dg.Output(value, metadata=md.outcome_metadata(value))
 
 
@@ -176,8 +179,8 @@ def drift_tests(
     with user_errors(f"source {decision_log.shown}"):
         loaded, baseline = checked_standard(confirmed_standard), checked_baseline(confirmed_standard) or {"points": {}}
         con = workspace.connection
-        decision_log.attach(con)
         window = Window.from_dict(confirmed_standard["window"])
+        decision_log.attach(con, window)
         points = [p["decision_point"] for p in sampling_plan["plan"]["points"] if p["population"]]
         tests = [t for p in points for t in point_drift_tests(con, loaded.decision_points[p], baseline["points"].get(p) or {}, window)]
         tests += override_tests(PopulationProfile.from_dict(sampling_plan["population"]), baseline, [loaded.decision_points[p] for p in points])

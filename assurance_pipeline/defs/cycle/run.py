@@ -32,7 +32,7 @@ def check_inputs(standard_dir: Path, source: str, evidence_dir: Path) -> None:
     """Refuse bad input before the run starts, so a mistake never leaves half a cycle in the ledger."""
     refuse_drafts(load_standard(standard_dir), "run")
     with transient_workspace() as con:
-        DecisionLog(source).attach(con)
+        DecisionLog(source).attach(con, rows=False)
     report = Ledger(evidence_dir).verify()
     if not report.intact:
         raise EvidenceStoreError(f"evidence store {evidence_dir} is not intact, nothing appended: {report.problem}")
