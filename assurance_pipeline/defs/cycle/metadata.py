@@ -61,11 +61,10 @@ def validation_metadata(value: dict) -> dict:
     rows = []
     for point, v in value.items():
         ev = v["evaluation"]
-        rows.append([point, v["sample_size"], ev["deviations"], ev["deviation_rate"], format_upper_limit(ev["upper_deviation_limit"]),
-                     ev["tolerable_deviation_rate"], ev["conclusion"], ev["distribution"], len(v["contract_failures"])])
-    columns = [("decision_point", "string"), ("sample", "int"), ("deviations", "int"), ("deviation_rate", "float"),
-               ("upper_limit", "string"), ("tolerable", "float"), ("conclusion", "string"), ("distribution", "string"),
-               ("contract_failures", "int")]
+        rows.append([point, v["sample_size"], ev["deviations"], round(ev["deviation_rate"], 4), format_upper_limit(ev["upper_deviation_limit"]),
+                     ev["tolerable_deviation_rate"], ev["conclusion"], len(v["contract_failures"])])
+    columns = [("decision_point", "string"), ("sample", "int"), ("deviations", "int"), ("rate", "float"),
+               ("upper_limit", "string"), ("tolerable", "float"), ("conclusion", "string"), ("contract_failures", "int")]
     return {
         "conformance": _table(columns, rows),
         "deviations": sum(v["evaluation"]["deviations"] for v in value.values()),
@@ -85,7 +84,8 @@ def outcome_metadata(value: list) -> dict:
             return f"inconclusive: about {o['deciding_sample_size']:,} values would decide"
         return o["conclusion"] if o["conclusion"] == "within" else f"**{o['conclusion']}**"
 
-    rows = [[o["decision_point"], f"{o['outcome_id']}: {o['title']}", o["over"], o["sample_size"], o["value"], interval(o),
+    rows = [[o["decision_point"], f"{o['outcome_id']}: {o['title']}", o["over"], o["sample_size"],
+             None if o["value"] is None else float(f"{o['value']:.4g}"), interval(o),
              o["expect_min"], o["expect_max"], conclusion(o).strip("*")] for o in value]
     columns = [("decision_point", "string"), ("metric", "string"), ("over", "string"), ("decisions", "int"), ("value", "float"),
                ("interval", "string"), ("min", "float"), ("max", "float"), ("conclusion", "string")]
@@ -93,7 +93,7 @@ def outcome_metadata(value: list) -> dict:
 
 
 def drift_metadata(value: list) -> dict:
-    rows = [[t["decision_point"], t["kind"], t["subject"], t.get("shape") or "-", t["test"], round(t["statistic"], 4), t["p_value"],
+    rows = [[t["decision_point"], t["kind"], t["subject"], t.get("shape") or "-", t["test"], round(t["statistic"], 4), float(f"{t['p_value']:.3g}"),
              t["effect_name"], round(t["effect"], 4), t["effect_floor"], _expected_or_scale(t), t["sample_size"]] for t in value]
     columns = [("decision_point", "string"), ("kind", "string"), ("subject", "string"), ("shape", "string"), ("test", "string"),
                ("statistic", "float"), ("p_value", "float"), ("effect", "string"), ("effect_size", "float"), ("floor", "float"),
