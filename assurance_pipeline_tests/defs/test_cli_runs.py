@@ -66,6 +66,7 @@ def test_a_window_added_in_the_ui_that_is_not_one_names_the_partition(store):
     instance = dg.DagsterInstance.ephemeral()
     add_window(instance, "2026-13-01--2026-02-28")
     run = job.execute_in_process(instance=instance, partition_key="2026-13-01--2026-02-28", raise_on_error=False)
+    assert run.dagster_run.tags["assurance/trigger"] == "ui"  # launched without a trigger of its own: the job's tag
     [failure] = run.get_step_failure_events()
     description = failure.step_failure_data.user_failure_data.description
     assert failure.step_key == "confirmed_standard"

@@ -11,9 +11,11 @@ from assurance_pipeline.evidence.dispositions import record_disposition
 from assurance_pipeline.findings.model import DispositionKind
 
 # In one process, so every step of a run shares the one transient workspace (and nothing is handed over on disk).
+# A run launched from the UI (or a backfill) keeps this trigger tag; the CLI, schedules and sensors set their own.
 governed_cycle_job = dg.define_asset_job(
     "governed_cycle", selection=dg.AssetSelection.groups(GROUP), executor_def=dg.in_process_executor,
     description="One governed assurance cycle: re-confirm, sample, validate, surface drift, record the decision.",
+    tags={"assurance/trigger": "ui"},
 )
 
 
