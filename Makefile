@@ -18,8 +18,9 @@ $(STAMP): pyproject.toml
 # The demo records its cycle in the Dagster instance `make ui` shows (DAGSTER_HOME, default .dagster_home).
 UI_HOME := $(or $(DAGSTER_HOME),$(CURDIR)/.dagster_home)
 
+# `make demo UNTIL=today`: the demo log moved to end today, so the schedules find decisions in their windows.
 demo: $(STAMP)
-	mkdir -p "$(UI_HOME)" && DAGSTER_HOME="$(UI_HOME)" $(BIN)/assurance demo
+	mkdir -p "$(UI_HOME)" && DAGSTER_HOME="$(UI_HOME)" $(BIN)/assurance demo $(if $(UNTIL),--until $(UNTIL))
 
 # Headless Chromium for the browser tests: Debian's package, installed once (needs root and apt-get); where it cannot
 # be, those tests are skipped and say why.

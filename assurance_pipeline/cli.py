@@ -94,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="make the demo standard and decision log under data/demo and run one cycle")
     demo.add_argument("--dir", type=Path, default=DEMO_ROOT, help="where to write the demo (default data/demo)")
     demo.add_argument("--rows", type=int, default=120_000, help="decisions in the demo log (default 120000)")
+    demo.add_argument("--until", type=_demo_until, help="move the demo log so that it ends on this day (YYYY-MM-DD or 'today', "
+                      "UTC): the schedules and the new-decisions sensor then find its decisions in their recent windows")
     demo.add_argument("--json", action="store_true", help="print the cycle result as JSON")
     demo.set_defaults(handler=cmd_demo)
 
@@ -260,6 +262,18 @@ def _emit(args: argparse.Namespace, data: object, text: str) -> None:
     print(json.dumps(data, indent=2, default=str) if args.json else text)
 
 
+def _demo_until(text: str):
+    """--until: a day, or 'today' (UTC)."""
+    import datetime as dt
+
+    if text == "today":
+        return dt.datetime.now(dt.UTC).date()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a day (YYYY-MM-DD) or 'today', got {text!r}") from None
+
+
 def _population(text: str) -> int:
     """--population: a whole number of decisions, at least 1."""
     try:
@@ -373,12 +387,13 @@ def cmd_cycle(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from assurance_pipeline.defs.cycle.progress import wanted
     from assurance_pipeline.defs.cycle.run import run_cycle
-    from assurance_pipeline.demo.generator import INJECTED_PROBLEMS, write_demo
+    from assurance_pipeline.demo.generator import DRIFT_TO, INJECTED_PROBLEMS, write_demo
 
-    paths = write_demo(args.dir, rows=args.rows)
+    paths = write_demo(args.dir, rows=args.rows, until=args.until)
     say = (lambda *_: None) if args.json else print
     say(f"demo decision log: {paths.log_path} ({args.rows} decisions, {paths.golive_from} to {paths.drift_to})")
-    say("injected after go-live: " + "; ".join(INJECTED_PROBLEMS))
+    moved = f" (dates of the log as first made; this one is moved {(paths.drift_to - DRIFT_TO).days} days later)" if args.until else ""
+    say(f"injected after go-live{moved}: " + "; ".join(INJECTED_PROBLEMS))
     for argv in (
         ["baseline", "--standard", str(paths.standard_dir), "--source", str(paths.log_path), "--from", str(paths.golive_from), "--to", str(paths.golive_to)],
         ["authorize", "--standard", str(paths.standard_dir), "--by", "CFO office (demo)", "--note", "demo go-live sign-off", "--evidence", str(args.dir / "evidence")],

@@ -52,6 +52,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 __all__ = [
@@ -852,13 +853,15 @@ def build_log(rows: int = 120_000, seed: int = 7) -> pa.Table:
     return cols.table()
 
 
-def write_demo(root: Path, rows: int = 120_000, seed: int = 7) -> DemoPaths:
+def write_demo(root: Path, rows: int = 120_000, seed: int = 7, until: dt.date | None = None) -> DemoPaths:
     """Write the demo standard and decision log under `root`; same inputs give byte-identical files.
 
     Writes ``root/standard/standard.yaml``, ``root/standard/decision_points/<id>.yaml`` (four points)
     and ``root/decisions.parquet`` (`rows` decisions, 2026-01-01 .. 2026-06-30 UTC, of which 25 are
-    ``loan_waiver`` decisions the standard does not know). Other files under `root` (a baseline, an
-    authorization) are left alone.
+    ``loan_waiver`` decisions the standard does not know). With `until`, every decision (and every date the
+    demo names) is moved by whole days so that the log ends on that day: the same decisions, so the tier
+    schedules and the sensor find its problems in their recent windows. Other files under `root` (a baseline,
+    an authorization) are left alone.
     """
     root = Path(root)
     standard_dir = root / "standard"
@@ -870,17 +873,28 @@ def write_demo(root: Path, rows: int = 120_000, seed: int = 7) -> DemoPaths:
 
     log_path = root / "decisions.parquet"
     table = build_log(rows=rows, seed=seed)
+    shift = dt.timedelta(days=(until - LOG_END).days) if until else dt.timedelta()
+    if shift:
+        table = _moved(table, shift)
     tmp = log_path.with_name(log_path.name + ".tmp")
     pq.write_table(table, tmp, compression="zstd", row_group_size=64 * 1024)
     os.replace(tmp, log_path)
     return DemoPaths(
         standard_dir=standard_dir,
         log_path=log_path,
-        golive_from=GOLIVE_FROM,
-        golive_to=GOLIVE_TO,
-        drift_from=DRIFT_FROM,
-        drift_to=DRIFT_TO,
+        golive_from=GOLIVE_FROM + shift,
+        golive_to=GOLIVE_TO + shift,
+        drift_from=DRIFT_FROM + shift,
+        drift_to=DRIFT_TO + shift,
     )
+
+
+def _moved(table: pa.Table, shift: dt.timedelta) -> pa.Table:
+    """Every timestamp of the log (decided_at, and the inputs that are instants) moved by `shift`."""
+    for index, field in enumerate(table.schema):
+        if pa.types.is_timestamp(field.type):
+            table = table.set_column(index, field, pc.add(table.column(index), pa.scalar(shift, type=pa.duration(field.type.unit))))
+    return table
 
 
 def _write_text(path: Path, text: str) -> None:

@@ -313,3 +313,24 @@ def test_vendor_behaviour_drift_only_in_the_drift_period(demo: DemoPaths, con) -
     assert _one(con, approvals_without_documents + _drift(demo)) > 0.05
     approve_share = "SELECT avg(CASE WHEN onboarding_action = 'approve' THEN 1.0 ELSE 0.0 END) FROM d WHERE decision_point = 'vendor_onboarding' AND "
     assert _one(con, approve_share + _drift(demo)) - _one(con, approve_share + _golive(demo)) > 0.10
+
+
+def test_until_moves_every_instant_of_the_same_decisions_so_the_log_ends_that_day(tmp_path):
+    import datetime as dt
+
+    import pyarrow.parquet as pq
+
+    from assurance_pipeline.demo.generator import DRIFT_FROM, LOG_END, write_demo
+
+    plain = write_demo(tmp_path / "plain", rows=2_000)
+    moved = write_demo(tmp_path / "moved", rows=2_000, until=dt.date(2026, 11, 29))
+    shift = dt.date(2026, 11, 29) - LOG_END
+    a, b = pq.read_table(plain.log_path).to_pylist(), pq.read_table(moved.log_path).to_pylist()
+    assert len(a) == len(b) and moved.drift_from == DRIFT_FROM + shift and moved.drift_to == dt.date(2026, 11, 29)
+    for before, after in zip(a, b, strict=True):
+        for column, value in before.items():
+            if isinstance(value, dt.datetime):
+                assert after[column] == value + shift, column  # decided_at and the inputs that are instants
+            else:
+                assert after[column] == value, column
+    assert max(r["decided_at"] for r in b).date() == dt.date(2026, 11, 29)
