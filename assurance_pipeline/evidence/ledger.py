@@ -11,7 +11,7 @@ import fcntl
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
@@ -93,6 +93,7 @@ class VerifyReport:
     head: str | None
     problem: str | None
     interrupted: bool = False  # the only problem is a torn last line: a failed write, not an edit
+    checked: list[tuple[LedgerEntry, bytes]] = field(default_factory=list)  # the intact prefix: each entry and its line
 
 
 class _BadLine(Exception):
@@ -247,12 +248,12 @@ class Ledger:
         """Recompute every hash and check seq 1,2,3,... and prev links; reports a bad store, raises
         EvidenceStoreError only when the ledger cannot be read at all."""
         prev: LedgerEntry | None = None
-        count, problem = 0, None
+        count, problem, checked = 0, None, []
         for n, raw, terminated in self._lines():
             try:
                 e = _parse_line(raw, terminated)
             except _TornLine as torn:
-                return VerifyReport(False, count, prev.hash if prev else None, f"line {n}{torn}", interrupted=True)
+                return VerifyReport(False, count, prev.hash if prev else None, f"line {n}{torn}", interrupted=True, checked=checked)
             except _BadLine as bad:
                 problem = f"line {n}{bad}"
                 break
@@ -268,4 +269,5 @@ class Ledger:
             if problem:
                 break
             prev, count = e, count + 1
-        return VerifyReport(problem is None, count, prev.hash if prev else None, problem)
+            checked.append((e, raw))
+        return VerifyReport(problem is None, count, prev.hash if prev else None, problem, checked=checked)

@@ -39,9 +39,8 @@ def verify_store(evidence_dir: Path, held_checkpoint: bytes | None = None) -> St
     chain = ledger.verify()
     if not chain.intact:
         return StoreReport(False, chain.entries, chain.head, chain.problem, chain.interrupted)
-    lines = ledger.raw_lines()[: chain.entries]  # entries appended since verify() are not checked
-    entries = [LedgerEntry.model_validate_json(line) for line in lines]
-    view = LogView.of(lines)
+    entries = [entry for entry, _ in chain.checked]  # as verify() read them: entries appended since are not checked
+    view = LogView.of([line for _, line in chain.checked])
     log = check_log(evidence_dir, view)
     signatures = check_signatures(entries)
     report = partial(StoreReport, entries=chain.entries, head=chain.head, signed=signatures.signed, unsigned=signatures.unsigned,

@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assurance_pipeline.errors import AssuranceError
-from assurance_pipeline.evidence.ledger import Ledger, sha256_hex
+from assurance_pipeline.evidence.ledger import Ledger, LedgerEntry, sha256_hex
 from assurance_pipeline.evidence.people import check_signatures
 from assurance_pipeline.standard.drafts import refuse_drafts
 from assurance_pipeline.standard.limits import LimitError, check_inside, read_bytes_bounded
@@ -95,19 +95,20 @@ def check_integrity(root: Path, ledger: Ledger, files: dict[str, bytes] | None =
     problems = [*_file_changes(auth.files, hashes)]
     if standard_digest(auth.files) != auth.sha256:
         problems.append(f"{AUTHORIZATION_FILE} was edited: its sha256 does not match its own file list")
-    signatures = check_signatures(ledger.entries())
+    entries = list(ledger.entries())  # read once for both checks
+    signatures = check_signatures(entries)
     if signatures.problem:  # an authorization someone appended in another's name, say
         problems.append(f"the evidence ledger's signatures do not hold: {signatures.problem}")
-    if not _recorded(ledger, auth):  # every field: a forged signer or date is caught too
+    if not _recorded(entries, auth):  # every field: a forged signer or date is caught too
         problems.append(f"{AUTHORIZATION_FILE}: this authorization (sha256 {auth.sha256[:12]}…, by {auth.authorized_by}) "
                         "is not recorded in the evidence ledger")
     return IntegrityReport(not problems, digest, auth.sha256, auth.authorized_by, auth.authorized_at, problems)
 
 
-def _recorded(ledger: Ledger, auth: Authorization) -> bool:
+def _recorded(entries: list[LedgerEntry], auth: Authorization) -> bool:
     """Whether the ledger holds this very authorization (entries from before people were registered have none)."""
     wanted = auth.model_dump()
-    return any(all({"people": [], **e.body}.get(k) == v for k, v in wanted.items()) for e in ledger.find("authorization"))
+    return any(e.kind == "authorization" and all({"people": [], **e.body}.get(k) == v for k, v in wanted.items()) for e in entries)
 
 
 def _file_changes(authorized: dict[str, str], current: dict[str, str]) -> list[str]:
