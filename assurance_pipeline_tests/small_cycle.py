@@ -244,6 +244,7 @@ def expected_population_fingerprint(rows: list[dict], point: str, start: str, en
 class Cycle:
     store: Store
     run: dg.ExecuteInProcessResult
+    instance: dg.DagsterInstance | None = None  # held: the run's result reads its events through this instance
 
     def output(self, asset: str):
         return self.run.output_for_node(asset)
@@ -283,4 +284,4 @@ def materialize(store: Store, seed: str = SEED, window: tuple[str, str] = (CYCLE
         run_config=cycle_run_config(tiers, seed, follow_up_of), instance=instance, partition_key=key,
         raise_on_error=False,
     )
-    return Cycle(store, run)
+    return Cycle(store, run, instance)
