@@ -106,7 +106,7 @@ def main() -> None:
         for name, make in CRAFTED.items():
             seconds, loaded = timed_load(root, make())
             rows.append((name, 1, int(loaded), seconds, seconds))
-    print(f"| input | examples | loaded | median s | worst s |\n|---|---:|---:|---:|---:|")
+    print("| input | examples | loaded | median s | worst s |\n|---|---:|---:|---:|---:|")
     for name, count, loaded, median, worst in rows:
         print(f"| {name} | {count} | {loaded} | {median:.3f} | {worst:.3f} |")
 

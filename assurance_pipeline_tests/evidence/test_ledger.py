@@ -7,7 +7,6 @@ import pytest
 from assurance_pipeline.evidence.ledger import (
     GENESIS,
     Ledger,
-    LedgerEntry,
     LedgerError,
     canonical_json,
     sha256_hex,
