@@ -1,25 +1,35 @@
 -- Sample selection: within each decision point (stratum), rank decisions by a keyed hash
 -- sha256(seed || ':' || decision_id) and keep the lowest n. Equal-probability, independent of row order
--- and engine; min_by(row, key, n) keeps at most n rows per stratum in memory, whatever the log's size.
+-- and engine. Two passes, so that only the selected rows are ever read whole: the first ranks ids alone
+-- (min_by keeps at most `fetched` ids per stratum in memory, whatever the log's size), the second reads the
+-- rows of the chosen ids.
 -- The frame is the decisions whose id is logged once: no row without an id, no row of an id logged twice or more.
+-- All rows of an id share its key, so they rank side by side: a point whose ids are logged more than once on d rows
+-- fetches its lowest n + d rows' ids and sets aside every id listed twice. At least n ids logged once remain ahead
+-- of any id cut off after its first row, so the lowest n that remain are the lowest n of the frame.
 CREATE TABLE sample AS
-WITH {% if exclude_duplicates %}duplicated AS (
-    SELECT decision_point, decision_id
-    FROM decisions
-    WHERE {{ window }} AND decision_id IS NOT NULL AND decision_point IN (SELECT decision_point FROM sampling_plan)
-    GROUP BY ALL
-    HAVING count(*) > 1
-), {% endif %}lowest AS (
+WITH lowest AS (
     SELECT d.decision_point AS stratum,
-           min_by(d, sha256($seed || ':' || d.decision_id), $max_n) AS picked
+           min_by(d.decision_id, sha256($seed || ':' || d.decision_id), $max_fetched) AS ids
     FROM decisions AS d
-    {% if exclude_duplicates %}ANTI JOIN duplicated AS x ON x.decision_point = d.decision_point AND x.decision_id = d.decision_id
-    {% endif %}WHERE {{ window }} AND d.decision_id IS NOT NULL AND d.decision_point IN (SELECT decision_point FROM sampling_plan)
+    WHERE {{ window }} AND d.decision_id IS NOT NULL AND d.decision_point IN (SELECT decision_point FROM sampling_plan)
     GROUP BY d.decision_point
-), selected AS (
-    SELECT unnest(list_slice(l.picked, 1, p.sample_size)) AS row
+), listed AS (
+    SELECT l.stratum, p.sample_size,
+           unnest(list_slice(l.ids, 1, p.fetched)) AS decision_id,
+           generate_subscripts(list_slice(l.ids, 1, p.fetched), 1) AS rank
     FROM lowest AS l JOIN sampling_plan AS p ON p.decision_point = l.stratum
+), framed AS (
+    SELECT stratum, decision_id, min(rank) AS rank, any_value(sample_size) AS sample_size
+    FROM listed
+    GROUP BY stratum, decision_id
+    HAVING count(*) = 1
+), chosen AS (
+    SELECT stratum, decision_id
+    FROM framed
+    QUALIFY row_number() OVER (PARTITION BY stratum ORDER BY rank) <= sample_size
 )
-SELECT unnest(row),
-       sha256($seed || ':' || row.decision_id) AS __selection_key
-FROM selected
+SELECT d.*, sha256($seed || ':' || d.decision_id) AS __selection_key
+FROM decisions AS d
+SEMI JOIN chosen AS c ON c.stratum = d.decision_point AND c.decision_id = d.decision_id
+WHERE {{ window }}

@@ -127,8 +127,7 @@ def count_cells(con: duckdb.DuckDBPyConnection, point: DecisionPoint, relation: 
         if "upper_edges" in cell:
             col = number_sql(name)
             params[f"edges_{i}"] = [float(e) for e in cell["upper_edges"]]
-            selects += [f"histogram(CASE WHEN {col} IS NOT NULL THEN len(list_filter($edges_{i}, lambda e: e < {col})) END)",
-                        f"avg({col})"]
+            selects += [f"histogram({col}, $edges_{i})", f"avg({col})"]  # a value's cell: the first upper edge >= it
         else:
             params[f"allowed_{i}"] = cell["categories"]
             selects += [f"histogram({_category(quote_ident(name), f'$allowed_{i}')})", "NULL"]
@@ -151,13 +150,20 @@ def count_cells(con: duckdb.DuckDBPyConnection, point: DecisionPoint, relation: 
     for i, (name, cell) in enumerate(cells.items()):
         histogram, mean = values[2 * i] or {}, values[2 * i + 1]
         if "upper_edges" in cell:
-            counts = [0] * (len(cell["upper_edges"]) + 1)
-            for index, n in histogram.items():
-                counts[index] = n
-            out[name] = {"counts": counts, "mean": mean}
+            out[name] = {"counts": _edge_counts(histogram, cell["upper_edges"]), "mean": mean}
         else:
             out[name] = {"counts": dict(sorted(histogram.items()))}
     return out, (_leaf_counts(values[2 * len(cells):], decision_cells is not None) if model else None)
+
+
+def _edge_counts(histogram: dict[float, int], upper_edges: list[float]) -> list[int]:
+    """Counts per cell from DuckDB's binned `histogram(x, edges)`, keyed by each cell's upper edge (the values above
+    the last edge under +inf): cell k holds the values in (edge k-1, edge k], the last one those above every edge."""
+    index = {float(edge): k for k, edge in enumerate(upper_edges)}
+    counts = [0] * (len(upper_edges) + 1)
+    for edge, n in histogram.items():
+        counts[index.get(edge, len(upper_edges))] += n
+    return counts
 
 
 def _category(column: str, allowed: str) -> str:

@@ -57,9 +57,6 @@ class PopulationProfile:
     def problems(self, decision_point: str) -> IdProblems | None:
         return next((p for p in self.id_problems if p.decision_point == decision_point), None)
 
-    def has_duplicates(self) -> bool:
-        return any(p.duplicated_ids for p in self.id_problems)
-
     def frame(self, decision_point: str) -> int:
         """The sampling frame: decisions whose id is logged exactly once. A row without an id cannot be named, and
         rows sharing an id cannot be told apart, so neither is ever sampled (a contract finding reports them)."""

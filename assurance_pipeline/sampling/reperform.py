@@ -44,7 +44,7 @@ def reperform(cycle_id: str, source: str, evidence_dir: Path) -> ReperformReport
         log = DecisionLog(source)
         log.attach(con, window, rows=False)
         population = profile_population(con, window, log)
-        redrawn = draw_sample(con, plan, window, key, population.has_duplicates(), log)
+        redrawn = draw_sample(con, plan, window, key, population, log)
     total = sum(len(s.decision_ids) for s in redrawn.values())
     for point in plan.points:
         problem = _population_change(point, population) or _sample_change(point.decision_point, recorded["selected"][point.decision_point], redrawn[point.decision_point])

@@ -1,6 +1,7 @@
 """Property-based tests (hypothesis): selection ignores row order and file layout; plans are monotone."""
 
 import datetime as dt
+import hashlib
 import random
 
 import pyarrow as pa
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from assurance_pipeline.sampling.cycle_plan import PointPlan, SamplingPlan
 from assurance_pipeline.sampling.plans import attribute_sample_size
+from assurance_pipeline.sampling.population import profile_population
 from assurance_pipeline.sampling.selection import draw_sample
 from assurance_pipeline.sources.decision_log import DecisionLog
 from assurance_pipeline.sources.window import Window
@@ -88,3 +90,34 @@ def test_a_higher_confidence_never_needs_a_smaller_sample(low, high, tolerable, 
 def test_a_higher_tolerable_rate_never_needs_a_larger_sample(confidence, a, b, expected):
     small, large = sorted((a, b))  # expected (at most 0.005) stays below the smallest rate (0.01)
     assert attribute_sample_size(confidence, large, expected).sample_size <= attribute_sample_size(confidence, small, expected).sample_size
+
+
+def _lowest_by_hand(rows: list[dict], plan: SamplingPlan) -> dict[str, list[str]]:
+    """The definition, in Python: per point, the ids logged exactly once in the window, ranked by sha256(seed:id)."""
+    counts: dict[tuple[str, str], int] = {}
+    for r in rows:
+        if r["decision_id"] is not None and WINDOW.start <= r["decided_at"] < WINDOW.end:
+            counts[r["decision_point"], r["decision_id"]] = counts.get((r["decision_point"], r["decision_id"]), 0) + 1
+    lowest = {}
+    for p in plan.points:
+        frame = [i for (point, i), n in counts.items() if point == p.decision_point and n == 1]
+        lowest[p.decision_point] = sorted(frame, key=lambda i: hashlib.sha256(f"{plan.seed}:{i}".encode()).hexdigest())[:p.sample_size]
+    return lowest
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(copies=st.lists(st.integers(0, 3), min_size=len(ROWS), max_size=len(ROWS)), seed=st.text(min_size=1, max_size=8),
+       nulls=st.sets(st.integers(0, len(ROWS) - 1), max_size=20))
+def test_ids_logged_more_than_once_or_not_at_all_are_never_drawn_and_the_rest_are_the_lowest(tmp_path_factory, copies, seed, nulls):
+    """Whatever ids are logged twice or more (copies side by side in the ranking, straddling the cut or not) and
+    whichever rows lack an id, the draw is the lowest n of the ids logged once, as the definition computes them."""
+    rows = [{**r, "decision_id": None if i in nulls else r["decision_id"]} for i, r in enumerate(ROWS)]
+    rows += [{**r, "amount": -1.0} for r, k in zip(rows, copies, strict=True) for _ in range(k) if r["decision_id"] is not None]
+    path = tmp_path_factory.mktemp("dups") / "log.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    plan = SamplingPlan(seed, PLAN.algorithm, PLAN.points)
+    with transient_workspace() as con:
+        log = DecisionLog(str(path))
+        log.attach(con)
+        selected = draw_sample(con, plan, WINDOW, KEY, profile_population(con, WINDOW, log), log)
+    assert {p: s.decision_ids for p, s in selected.items()} == _lowest_by_hand(rows, plan)

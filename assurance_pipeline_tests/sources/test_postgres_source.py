@@ -55,7 +55,7 @@ def _draw(source: str, plan: SamplingPlan, window: Window) -> tuple[dict, dict]:
     with transient_workspace() as con:
         log.attach(con, window, rows=False)
         population = profile_population(con, window, log)
-        selected = draw_sample(con, plan, window, b"k" * 32, population.has_duplicates(), log)
+        selected = draw_sample(con, plan, window, b"k" * 32, population, log)
     fingerprints = {p: population.fingerprint(p) for p in population.points()}
     return fingerprints, {p: (s.decision_ids, s.row_fingerprints) for p, s in selected.items()}
 

@@ -126,8 +126,7 @@ def decision_sample(
         key = fingerprint_key()
         if key_id(key) != plan.key_id:
             raise AssuranceError(f"the fingerprint key changed since the plan was made (key id {plan.key_id}); re-run the cycle")
-        duplicates = PopulationProfile.from_dict(sampling_plan["population"]).has_duplicates()
-        selected = draw_sample(con, plan, window, key, duplicates, decision_log.log)
+        selected = draw_sample(con, plan, window, key, PopulationProfile.from_dict(sampling_plan["population"]), decision_log.log)
     value = {point: {"decision_ids": s.decision_ids, "row_fingerprints": s.row_fingerprints} for point, s in selected.items()}
     return dg.Output(value, metadata={"sampled_decisions": sum(len(s["decision_ids"]) for s in value.values())})
 
