@@ -13,10 +13,16 @@ from pathlib import Path
 
 import duckdb
 
+from assurance_pipeline.errors import AssuranceError
+
 SPILL_PREFIX = "assurance-spill-"
 # A spill folder whose process is gone is an orphan (the process was killed). One without a readable owner, or whose
 # process id was reused, is an orphan once it is older than any cycle could run.
 ORPHAN_AGE_SECONDS = 2 * 24 * 3600
+# What DuckDB may hold in memory before it spills to the spill folder: the population's per-id aggregates (duplicate
+# ids, a baseline's distinct counts) grow with the log, so without a limit a 100M-decision log needs gigabytes.
+# ASSURANCE_WORKSPACE_MEMORY raises it (DuckDB's syntax: "2GB").
+MEMORY_LIMIT = "512MB"
 _OWNER = re.compile(re.escape(SPILL_PREFIX) + r"(\d+)-")
 
 
@@ -26,7 +32,12 @@ def transient_workspace() -> Iterator[duckdb.DuckDBPyConnection]:
     folders that killed cycles left behind are removed first."""
     remove_orphaned_spills(Path(tempfile.gettempdir()))
     spill = tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-")
-    con = duckdb.connect(":memory:", config={"temp_directory": spill})
+    limit = os.environ.get("ASSURANCE_WORKSPACE_MEMORY") or MEMORY_LIMIT
+    try:
+        con = duckdb.connect(":memory:", config={"temp_directory": spill, "memory_limit": limit})
+    except duckdb.Error as err:
+        shutil.rmtree(spill, ignore_errors=True)
+        raise AssuranceError(f"ASSURANCE_WORKSPACE_MEMORY {limit!r}: not a memory size (use e.g. 512MB or 2GB)") from None
     try:
         con.execute("SET TimeZone = 'UTC'")
         yield con

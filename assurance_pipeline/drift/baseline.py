@@ -81,13 +81,14 @@ def _profile_columns(con, point: DecisionPoint, present: set[str]) -> dict[str, 
     shape, mean, sd and cells come from one half of the go-live decisions, its counts from the other."""
     choosing, counted_half = go_live_halves("sample")
     profiles, numbers, categories = {}, {}, {}
+    names = [name for name in point.contract if name in present]
+    counted = ", ".join(f"count({quote_ident(n)}), count(DISTINCT {quote_ident(n)})" for n in names)
+    total, *counts = con.execute(f"SELECT count(*){', ' if names else ''}{counted} FROM sample WHERE decision_point = $p", {"p": point.id}).fetchone()
     for name, spec in point.contract.items():
         if name not in present:
             continue
-        col = quote_ident(name)
-        total, nulls, distinct = con.execute(
-            f"SELECT count(*), count(*) - count({col}), count(DISTINCT {col}) FROM sample WHERE decision_point = $p", {"p": point.id}).fetchone()
-        profiles[name] = {"type": spec.type, "count": total, "nulls": nulls, "distinct": distinct}
+        known, distinct = counts[2 * names.index(name):][:2]
+        profiles[name] = {"type": spec.type, "count": total, "nulls": total - known, "distinct": distinct}
         if is_number(spec):
             profiles[name].update(number_cells(con, point, choosing, present, name))
             numbers[name] = {"upper_edges": profiles[name]["upper_edges"]}

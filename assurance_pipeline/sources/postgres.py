@@ -2,8 +2,9 @@
 
 The cycle's work runs in the server: the population profile and the id checks are aggregates, and the keyed-hash
 selection ranks each point's decisions by sha256(seed || ':' || decision_id) there, exactly as DuckDB does for a
-file, so only the n selected rows per point leave it. Steps that need every row of the window (drift counts,
-window outcome metrics, the baseline) copy that window's rows into the transient workspace. The table and schema
+file (the portable query `selection_sql` writes in PostgreSQL's dialect), so only the n selected rows per point
+leave it. Steps that need every row of the window (drift counts, window outcome metrics, the baseline) stream that
+window's rows into the transient workspace. The table and schema
 are quoted identifiers; the password (in the URI, PGPASSWORD or a .pgpass) goes to libpq only and is never shown.
 """
 
@@ -19,6 +20,7 @@ from urllib.parse import parse_qsl, urlencode, urlparse
 import pyarrow as pa
 
 from assurance_pipeline.errors import AssuranceError, SourceError, engine_error
+from assurance_pipeline.sources.selection_sql import selection_query
 from assurance_pipeline.sql_models import render
 from assurance_pipeline.standard.models import LOG_COLUMNS
 
@@ -140,14 +142,13 @@ class PostgresTable:
             problems = con.execute(ids).fetchall()
         return rows, problems, f"{profile.strip()};\n{ids.strip()}"
 
-    def selected_rows(self, window: Window, sizes: dict[str, int], seed: str, exclude_duplicates: bool) -> pa.Table:
-        """Each point's `sizes[point]` decisions lowest by sha256(seed || ':' || decision_id), whole, with their key."""
+    def selected_rows(self, window: Window, sizes: dict[str, int], seed: str) -> pa.Table:
+        """Each point's `sizes[point]` decisions lowest by sha256(seed || ':' || decision_id) among its ids logged
+        once, whole, with their key: the portable selection sqlglot writes in PostgreSQL's dialect."""
         with self.connect() as con:
             relation, described = self.relation(con, self.columns(con))
-            query = render("postgres/sample_selection", relation=relation.replace("%", "%%"),  # a % in a quoted name is no placeholder
-                           window=window.predicate(), exclude_duplicates=exclude_duplicates)
-            cursor = con.execute(query, {"seed": seed, "points": list(sizes), "sizes": list(sizes.values())})
-            return _arrow(cursor.fetchall(), [*described, ("__selection_key", "VARCHAR")])
+            query = f"WITH decisions AS ({relation}) {selection_query('postgres', window.predicate(), sizes, seed)}"
+            return _arrow(con.execute(query).fetchall(), [*described, ("__selection_key", "VARCHAR")])
 
     def latest(self) -> object:
         """max(decided_at), computed by the server."""
@@ -166,16 +167,23 @@ class PostgresTable:
             return
         with self.connect() as con:
             relation, described = self.relation(con, self.columns(con))
-            batches = []
-            with con.transaction(), con.cursor(name="assurance_window") as cursor:  # server-side: rows arrive in batches
+            _insert(duck, _arrow([], described), create=True)
+            # Server-side cursor: rows arrive in batches, each inserted and let go, so only the workspace holds them
+            # (and spills them to its spill folder past its memory limit).
+            with con.transaction(), con.cursor(name="assurance_window") as cursor:
                 cursor.execute(f"SELECT * FROM ({relation}) AS d WHERE {window.predicate()}")
                 while rows := cursor.fetchmany(_BATCH):
-                    batches.append(_arrow(rows, described))
-        table = pa.concat_tables(batches) if batches else _arrow([], described)
-        duck.register("__source_rows_arrow", table)
-        duck.execute(f"CREATE OR REPLACE TEMP TABLE {WINDOW_ROWS} AS SELECT * FROM __source_rows_arrow")
-        duck.unregister("__source_rows_arrow")
+                    _insert(duck, _arrow(rows, described))
         duck.execute("CREATE OR REPLACE TEMP TABLE __source_window AS SELECT $w AS w", {"w": marker})
+
+
+def _insert(duck: duckdb.DuckDBPyConnection, batch: pa.Table, create: bool = False) -> None:
+    duck.register("__source_rows_arrow", batch)
+    if create:
+        duck.execute(f"CREATE OR REPLACE TEMP TABLE {WINDOW_ROWS} AS SELECT * FROM __source_rows_arrow")
+    else:
+        duck.execute(f"INSERT INTO {WINDOW_ROWS} SELECT * FROM __source_rows_arrow")
+    duck.unregister("__source_rows_arrow")
 
 
 def _arrow(rows: list[tuple], described: list[tuple[str, str]]) -> pa.Table:
