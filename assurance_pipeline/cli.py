@@ -129,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     cycle.add_argument("--point", dest="points", action="append", help="only this decision point (repeatable)")
     cycle.add_argument("--seed", help="the selection seed (default: a fresh random one, recorded in the ledger)")
     cycle.add_argument("--follow-up-of", metavar="CYCLE_ID", help="draw the second stage of that cycle's two-stage plans that ended 'extend'")
+    cycle.add_argument("--executor", choices=["in_process", "multiprocess"], default="in_process",
+                       help="in_process (default): every step in this process; multiprocess: a process per step, the decision "
+                            "points' drift counts in parallel, each step re-drawing the sample from the source and checking it")
     cycle.add_argument("--json", action="store_true", help="print the result as JSON (cycle_id, window, decision, standard, decision_points, findings, ledger, evidence_pack)")
     cycle.set_defaults(handler=cmd_cycle)
 
@@ -379,7 +382,7 @@ def cmd_cycle(args: argparse.Namespace) -> int:
     from assurance_pipeline.defs.cycle.run import run_cycle
 
     result = run_cycle(args.standard, args.source, args.evidence, args.window_from, args.window_to, args.tiers, args.seed,
-                       follow_up_of=args.follow_up_of, points=args.points, progress=wanted(args.json))
+                       follow_up_of=args.follow_up_of, points=args.points, progress=wanted(args.json), executor=args.executor)
     _emit(args, result, format_result(result))
     return 0
 

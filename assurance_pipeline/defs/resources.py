@@ -85,8 +85,8 @@ class TransientWorkspaceResource(dg.ConfigurableResource):
 @dg.io_manager(config_schema={"base_dir": dg.Field(dg.StringSource, is_required=False)})
 def run_scoped_io_manager(init_context: dg.InitResourceContext) -> Iterator[PickledObjectFilesystemIOManager]:
     """The filesystem IO manager under `<storage>/runs/<run id>/`: concurrent cycles on one DAGSTER_HOME never read
-    each other's values; the folder goes when the run ends, as a cycle's values are only needed within its run
-    (so every asset of a cycle is materialized in one run, by the in-process executor)."""
+    each other's values; the folder goes when the run ends, as a cycle's values are only needed within its run (so
+    every asset of a cycle is materialized in one run). They are ids, counts and statistics, never a row's values."""
     run = init_context.dagster_run
     instance = init_context.instance
     base = init_context.resource_config.get("base_dir") or (instance.storage_directory() if instance else tempfile.gettempdir())
@@ -94,7 +94,14 @@ def run_scoped_io_manager(init_context: dg.InitResourceContext) -> Iterator[Pick
     try:
         yield PickledObjectFilesystemIOManager(base_dir=str(folder))
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        if not _steps_in_processes(run):  # a step process's values are the next step's inputs: the run's end removes them
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _steps_in_processes(run: dg.DagsterRun | None) -> bool:
+    """Whether the run's steps run in processes of their own (the multiprocess executor)."""
+    execution = ((run.run_config or {}).get("execution") or {}) if run else {}
+    return "multiprocess" in (execution.get("config") or execution)
 
 
 def source_uri(source: str | Path | dg.EnvVar) -> str | dg.EnvVar:

@@ -8,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from assurance_pipeline.defs.cycle.assets import CYCLE_ASSETS
 from assurance_pipeline.defs.cycle.partitions import add_window
 from assurance_pipeline.defs.cycle.progress import STEPS
 from assurance_pipeline.defs.cycle.run import run_cycle
@@ -34,9 +35,11 @@ def test_progress_is_a_line_per_step_on_stderr_and_nothing_without_it(store, cap
     run_cycle(store.standard, str(store.log), store.evidence, CYCLE_FROM, CYCLE_TO, progress=True)
     lines = capsys.readouterr().err.splitlines()
     said = [line.removeprefix("  ✓ ").split(" (")[0] for line in lines if line.startswith("  ✓ ") and "check:" not in line]
-    assert sorted(said) == sorted(STEPS.values())  # every asset's step, once, in words
-    assert said[:3] == [STEPS["confirmed_standard"], STEPS["sampling_plan"], STEPS["decision_sample"]]
-    assert said[-1] == STEPS["assurance_decision"]
+    per_point = [line for line in said if line.startswith("counted ")]
+    assert sorted(set(said) - set(per_point)) == sorted(STEPS.values()) and len(said) == len(STEPS) + len(per_point)  # each once, in words
+    assert len(per_point) >= 2 and all(line.endswith(" for drift") for line in per_point)  # a drift step per decision point
+    assert said[:2] == [STEPS["confirmed_standard"], STEPS["sampling_plan"]]
+    assert said.index(STEPS["decision_sample"]) < said.index(STEPS["validation_results"]) and said[-1] == STEPS["assurance_decision"]
     assert "  ✓ check: standard is authorized" in [line.split(" (")[0] for line in lines]
     run_cycle(store.standard, str(store.log), store.evidence, CYCLE_FROM, CYCLE_TO)
     assert capsys.readouterr().err == ""
@@ -48,7 +51,7 @@ def test_the_cycle_assets_code_version_is_the_authorized_standards_sha256(store,
     monkeypatch.setenv("ASSURANCE_STANDARD", str(store.standard))
     sha = read_authorization(store.standard).sha256
     versions = {spec.key.to_user_string(): spec.code_version for spec in build_definitions().resolve_all_asset_specs()}
-    assert set(versions) == set(STEPS) and set(versions.values()) == {f"standard-{sha[:12]}"}
+    assert set(versions) == {key.to_user_string() for a in CYCLE_ASSETS for key in a.keys} and set(versions.values()) == {f"standard-{sha[:12]}"}
     monkeypatch.setenv("ASSURANCE_STANDARD", str(tmp_path))  # not authorized: no version claimed
     assert {spec.code_version for spec in build_definitions().resolve_all_asset_specs()} == {None}
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from assurance_pipeline.defs.cycle.progress import STEPS
+from assurance_pipeline.defs.cycle.assets import CYCLE_ASSETS
 
 ROOT = Path(__file__).resolve().parents[2]
 DG = Path(sys.executable).with_name("dg")
@@ -27,7 +27,7 @@ def test_dg_list_defs_lists_the_cycle_jobs_schedules_and_sensors():
     listed = dg("list", "defs", "--json")
     assert listed.returncode == 0, listed.stderr
     defs = json.loads(listed.stdout)
-    assert {a["asset_key"] for a in defs["assets"]} == set(STEPS)
+    assert {a["asset_key"] for a in defs["assets"]} == {key.to_user_string() for a in CYCLE_ASSETS for key in a.keys}
     assert {j["name"] for j in defs["jobs"]} >= {"governed_cycle", "record_disposition"}
     assert {s["name"] for s in defs["schedules"]} == {"critical_tier_cycle", "high_tier_cycle", "routine_tier_cycle"}
     assert {s["name"] for s in defs["sensors"]} == {"new_decisions_sensor", "second_stage_sensor"}

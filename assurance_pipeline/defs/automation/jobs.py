@@ -10,17 +10,22 @@ from assurance_pipeline.defs.resources import EvidenceStoreResource
 from assurance_pipeline.evidence.dispositions import record_disposition
 from assurance_pipeline.findings.model import DispositionKind
 
-# In one process, so every step of a run shares the one transient workspace (and nothing is handed over on disk).
-# A run launched from the UI (or a backfill) keeps this trigger tag; the CLI, schedules and sensors set their own.
+# In one process by default, so every step of a run shares the one transient workspace and nothing is handed over
+# on disk. `multiprocess` runs each step in its own process: the decision points' drift steps in parallel, and a
+# step that needs the sample re-draws it from the source (a Parquet file or folder, PostgreSQL) and checks it is
+# the one recorded. A run launched from the UI (or a backfill) keeps the trigger tag "ui"; the CLI, schedules and
+# sensors set their own.
+EXECUTORS = ("in_process", "multiprocess")
 governed_cycle_job = dg.define_asset_job(
-    "governed_cycle", selection=dg.AssetSelection.groups(GROUP), executor_def=dg.in_process_executor,
+    "governed_cycle", selection=dg.AssetSelection.groups(GROUP), executor_def=dg.multi_or_in_process_executor,
     description="One governed assurance cycle: re-confirm, sample, validate, surface drift, record the decision.",
-    tags={"assurance/trigger": "ui"},
+    tags={"assurance/trigger": "ui"}, config={"execution": {"config": {"in_process": {}}}},
 )
 
 
 def cycle_run_config(
     tiers: list[str] | None = None, seed: str | None = None, follow_up_of: str | None = None, points: list[str] | None = None,
+    executor: str = "in_process",
 ) -> dict:
     """The run config of one cycle; its window is the run's partition (`partitions.window_key`)."""
     config: dict = {"risk_tiers": tiers or [], "decision_points": points or []}
@@ -28,7 +33,7 @@ def cycle_run_config(
         config["follow_up_of"] = follow_up_of
     if seed:
         config["seed"] = seed
-    return {"ops": {"confirmed_standard": {"config": config}}}
+    return {"ops": {"confirmed_standard": {"config": config}}, "execution": {"config": {executor: {}}}}
 
 
 class DispositionConfig(dg.Config):

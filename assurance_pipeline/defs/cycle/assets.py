@@ -1,6 +1,7 @@
 """The governed cycle as software-defined assets, one per step. Outputs carry ids, counts and statistics only:
 sampled rows stay in the transient workspace, so the IO manager never stores production data."""
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -28,7 +29,7 @@ from assurance_pipeline.sampling.intensity import recent_signals
 from assurance_pipeline.sampling.scope import cycle_scope
 from assurance_pipeline.defs.cycle.partitions import CYCLE_WINDOWS, key_window
 from assurance_pipeline.sampling.population import PopulationProfile, profile_population
-from assurance_pipeline.sampling.selection import draw_sample
+from assurance_pipeline.sampling.selection import SAMPLE_TABLE, draw_sample
 from assurance_pipeline.sources.window import Window
 from assurance_pipeline.standard.drafts import refuse_drafts
 from assurance_pipeline.standard.integrity import IntegrityReport, check_integrity
@@ -131,30 +132,31 @@ def decision_sample(
     return dg.Output(value, metadata={"sampled_decisions": sum(len(s["decision_ids"]) for s in value.values())})
 
 
-@dg.asset(group_name=GROUP, partitions_def=CYCLE_WINDOWS, kinds={"pandera", "duckdb"}, deps=[decision_sample])
+@dg.asset(group_name=GROUP, partitions_def=CYCLE_WINDOWS, kinds={"pandera", "duckdb"})
 def validation_results(
-    confirmed_standard: dict, sampling_plan: dict, workspace: TransientWorkspaceResource
+    confirmed_standard: dict, sampling_plan: dict, decision_sample: dict, decision_log: DecisionLogResource,
+    workspace: TransientWorkspaceResource,
 ) -> dg.Output[dict]:
     """Each sampled decision against its point's data contract and DCT conditions (Pandera over DuckDB)."""
-    with user_errors():
+    with user_errors(f"source {decision_log.shown}"):
         loaded = checked_standard(confirmed_standard)
-        con = _sample_workspace(workspace)
+        con = sample_workspace(workspace, confirmed_standard, sampling_plan, decision_sample, decision_log)
         plan = SamplingPlan.from_dict(sampling_plan["plan"])
         # A point with no decision in the window has nothing to validate (it is reported as not tested).
         value = {p.decision_point: validate_point(con, loaded.decision_points[p.decision_point], p).to_dict() for p in plan.points if p.sample_size}
     return dg.Output(value, metadata=md.validation_metadata(value))
 
 
-@dg.asset(group_name=GROUP, partitions_def=CYCLE_WINDOWS, kinds={"sql", "duckdb"}, deps=[decision_sample])
+@dg.asset(group_name=GROUP, partitions_def=CYCLE_WINDOWS, kinds={"sql", "duckdb"})
 def outcome_evidence(
-    confirmed_standard: dict, sampling_plan: dict, decision_log: DecisionLogResource,
+    confirmed_standard: dict, sampling_plan: dict, decision_sample: dict, decision_log: DecisionLogResource,
     workspace: TransientWorkspaceResource,
 ) -> dg.Output[list]:
     """Outcome Evidence metrics by the SQL models in dbt_like_sql/: over the whole window as pushed-down aggregates
     (exact), or over the sample with a confidence interval at the tier's confidence where authored `over: sample`."""
     with user_errors(f"source {decision_log.shown}"):
         loaded = checked_standard(confirmed_standard)
-        con = _sample_workspace(workspace)
+        con = sample_workspace(workspace, confirmed_standard, sampling_plan, decision_sample, decision_log)
         window = Window.from_dict(confirmed_standard["window"])
         plans = [p for p in sampling_plan["plan"]["points"] if p["sample_size"]]
         over_window = any(oe.over == "window" for p in plans for oe in loaded.decision_points[p["decision_point"]].outcome_evidence)
@@ -165,26 +167,50 @@ def outcome_evidence(
     return dg.Output(value, metadata=md.outcome_metadata(value))
 
 
-@dg.asset(group_name=GROUP, partitions_def=CYCLE_WINDOWS, kinds={"scipy", "duckdb"})
-def drift_tests(
-    confirmed_standard: dict, sampling_plan: dict, decision_log: DecisionLogResource,
-    workspace: TransientWorkspaceResource,
-) -> dg.Output[list]:
-    """Every drift test of the window's decisions against the go-live baseline, counted over the whole window in
-    one pushed-down scan per point (the same window always gives the same tests): statistics, p-values and
-    effect sizes only. A second-stage follow-up covers its first stage's window, whose drift is already tested."""
+@dg.op(out=dg.DynamicOut(str))
+def drift_points(confirmed_standard: dict, sampling_plan: dict) -> Iterator[dg.DynamicOutput[str]]:
+    """The decision points with decisions in the window, one step each: under the multiprocess (or Kubernetes)
+    executor they are counted in parallel. A second-stage follow-up covers its first stage's window, whose drift
+    is already tested: it has none."""
     if confirmed_standard["follow_up"]:
-        return dg.Output([], metadata=md.drift_metadata([]))
+        return
+    for i, plan in enumerate(p for p in sampling_plan["plan"]["points"] if p["population"]):
+        yield dg.DynamicOutput(plan["decision_point"], mapping_key=f"{i}_{re.sub(r'[^A-Za-z0-9_]', '_', plan['decision_point'])}")
+
+
+@dg.op
+def point_drift(
+    point: str, confirmed_standard: dict, decision_log: DecisionLogResource, workspace: TransientWorkspaceResource
+) -> list[dict]:
+    """Every drift test of one decision point, its window's decisions counted in one pushed-down scan."""
     with user_errors(f"source {decision_log.shown}"):
-        loaded, baseline = checked_standard(confirmed_standard), checked_baseline(confirmed_standard) or {"points": {}}
-        con = workspace.connection
+        baseline = checked_baseline(confirmed_standard) or {"points": {}}
         window = Window.from_dict(confirmed_standard["window"])
-        decision_log.attach(con, window)
+        decision_log.attach(workspace.connection, window)
+        tests = point_drift_tests(workspace.connection, checked_standard(confirmed_standard).decision_points[point],
+                                  baseline["points"].get(point) or {}, window)
+    return [t.to_dict() for t in tests]
+
+
+@dg.op
+def drift_summary(confirmed_standard: dict, sampling_plan: dict, per_point: list[list[dict]]) -> dg.Output[list]:
+    """The points' tests together with the override-rate tests, which the population profile already counted."""
+    with user_errors():
+        loaded, baseline = checked_standard(confirmed_standard), checked_baseline(confirmed_standard) or {"points": {}}
         points = [p["decision_point"] for p in sampling_plan["plan"]["points"] if p["population"]]
-        tests = [t for p in points for t in point_drift_tests(con, loaded.decision_points[p], baseline["points"].get(p) or {}, window)]
-        tests += override_tests(PopulationProfile.from_dict(sampling_plan["population"]), baseline, [loaded.decision_points[p] for p in points])
-    value = [t.to_dict() for t in tests]
+        overrides = [] if confirmed_standard["follow_up"] else override_tests(
+            PopulationProfile.from_dict(sampling_plan["population"]), baseline, [loaded.decision_points[p] for p in points])
+    value = [t for tests in per_point for t in tests] + [t.to_dict() for t in overrides]
     return dg.Output(value, metadata=md.drift_metadata(value))
+
+
+@dg.graph_asset(group_name=GROUP, partitions_def=CYCLE_WINDOWS, kinds={"scipy", "duckdb"})
+def drift_tests(confirmed_standard: dict, sampling_plan: dict) -> list:
+    """Every drift test of the window's decisions against the go-live baseline, counted over the whole window in
+    one pushed-down scan per point, a step per point (the same window always gives the same tests): statistics,
+    p-values and effect sizes only."""
+    per_point = drift_points(confirmed_standard, sampling_plan).map(lambda point: point_drift(point, confirmed_standard))
+    return drift_summary(confirmed_standard, sampling_plan, per_point.collect())
 
 
 @dg.asset(group_name=GROUP, partitions_def=CYCLE_WINDOWS)
@@ -232,10 +258,23 @@ def checked_baseline(confirmed_standard: dict) -> dict | None:
     return confirmed_standard["checked"]["baseline"]
 
 
-def _sample_workspace(workspace: TransientWorkspaceResource):
+def sample_workspace(workspace: TransientWorkspaceResource, confirmed_standard: dict, sampling_plan: dict, decision_sample: dict,
+                     decision_log: DecisionLogResource) -> duckdb.DuckDBPyConnection:
+    """The workspace holding this cycle's sample. A step in another process than `decision_sample` (the multiprocess
+    or Kubernetes executor) re-draws it from the source with the plan's seed, and goes on only if it is the very
+    sample `decision_sample` recorded: the same decisions, in the same order, with the same row fingerprints."""
     con = workspace.connection
-    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'sample'").fetchall()[0][0]:
-        raise AssuranceError("the sample is not in this run's transient workspace: materialize decision_sample and its downstream assets in one run")
+    if con.execute(f"SELECT count(*) FROM duckdb_tables() WHERE table_name = '{SAMPLE_TABLE}'").fetchall()[0][0]:
+        return con
+    window, plan = Window.from_dict(confirmed_standard["window"]), SamplingPlan.from_dict(sampling_plan["plan"])
+    decision_log.attach(con, window, rows=False)
+    redrawn = draw_sample(con, plan, window, fingerprint_key(), PopulationProfile.from_dict(sampling_plan["population"]), decision_log.log)
+    for point, recorded in decision_sample.items():
+        again = redrawn[point]
+        if (again.decision_ids, again.row_fingerprints) != (recorded["decision_ids"], recorded["row_fingerprints"]):
+            con.execute(f"DROP TABLE {SAMPLE_TABLE}")
+            raise AssuranceError(f"{point}: the sample drawn again for this step is not the one decision_sample recorded "
+                                 "(the decision log changed during the cycle); run the cycle again")
     return con
 
 

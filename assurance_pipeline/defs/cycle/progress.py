@@ -16,7 +16,8 @@ STEPS = {  # what each step does, in the words of the cycle
     "decision_sample": "drew the sample",
     "validation_results": "validated the sample",
     "outcome_evidence": "computed Outcome Evidence",
-    "drift_tests": "tested for drift",
+    "drift_tests.drift_points": "listed the points to test for drift",
+    "drift_tests.drift_summary": "tested for drift",
     "findings": "surfaced the findings",
     "assurance_decision": "recorded the assurance decision",
 }
@@ -44,6 +45,8 @@ def _said(step: str) -> str:
     """An asset's step in words; an asset check's (`<asset>_<check>`) as `check: <check in words>`."""
     if step in STEPS:
         return STEPS[step]
+    if step.startswith("drift_tests.point_drift["):  # one step per decision point: point_drift[<n>_<point>]
+        return f"counted {step.split('[', 1)[1].rstrip(']').split('_', 1)[-1]} for drift"
     asset = next((a for a in STEPS if step.startswith(a + "_")), None)
     return f"check: {step[len(asset) + 1:].replace('_', ' ')}" if asset else step
 

@@ -2,7 +2,10 @@
 
 import fcntl
 import os
-from contextlib import nullcontext
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import dagster as dg
@@ -13,7 +16,7 @@ from assurance_pipeline.defs.cycle.checks import CYCLE_CHECKS
 from assurance_pipeline.defs.cycle.lineage import with_standard_version
 from assurance_pipeline.defs.cycle.partitions import add_window, window_key
 from assurance_pipeline.defs.cycle.progress import step_lines
-from assurance_pipeline.defs.resources import cycle_resources
+from assurance_pipeline.defs.resources import cycle_resources, resources_from_env
 from assurance_pipeline.errors import AssuranceError, EvidenceStoreError
 from assurance_pipeline.evidence.checkpoints import STORE_FILE, identity, store_key
 from assurance_pipeline.evidence.ledger import Ledger
@@ -44,29 +47,87 @@ def run_cycle(
     standard_dir: Path, source: str, evidence_dir: Path, window_from: str | None = None, window_to: str | None = None,
     tiers: list[str] | None = None, seed: str | None = None, instance: dg.DagsterInstance | None = None,
     follow_up_of: str | None = None, points: list[str] | None = None, progress: bool = False, trigger: str = "cli",
+    executor: str = "in_process",
 ) -> dict:
     """Run the `governed_cycle` job, as the UI and the schedules do; return its recorded result (the
-    `assurance cycle --json` shape) or raise the step's user error. `progress`: a line per step on stderr."""
+    `assurance cycle --json` shape) or raise the step's user error. `progress`: a line per step on stderr.
+    `executor="multiprocess"`: each step in its own process (see `jobs.EXECUTORS`)."""
     window = Window.parse(window_from, window_to)  # a bad date is refused here, before anything runs
     check_inputs(standard_dir, source, evidence_dir)
+    loggers = {**QUIET_CONSOLE["loggers"], **({"step_lines": {}} if progress else {})}
+    run_config = {**cycle_run_config(tiers, seed, follow_up_of, points, executor), "loggers": loggers}
+    key, tags = window_key(window), {"assurance/trigger": trigger}
+    if executor == "multiprocess":
+        return _run_in_processes(standard_dir, source, evidence_dir, instance, key, run_config, tags)
     resources = cycle_resources(standard_dir, source, evidence_dir)
     if instance is None and not os.environ.get("DAGSTER_HOME"):
         resources["io_manager"] = dg.mem_io_manager  # no DAGSTER_HOME: keep nothing of the run on disk
-    job = dg.Definitions(assets=with_standard_version(CYCLE_ASSETS, standard_dir), asset_checks=CYCLE_CHECKS, jobs=[governed_cycle_job], resources=resources,
-                         loggers={"console": dg.colored_console_logger, "step_lines": step_lines}).resolve_job_def(governed_cycle_job.name)
-    loggers = {**QUIET_CONSOLE["loggers"], **({"step_lines": {}} if progress else {})}
-    key = window_key(window)
     with _instance(instance) as active:
         add_window(active, key)
-        outcome = job.execute_in_process(
-            run_config={**cycle_run_config(tiers, seed, follow_up_of, points), "loggers": loggers},
-            instance=active, partition_key=key, raise_on_error=False, tags={"assurance/trigger": trigger},
-        )
+        outcome = cycle_job(resources, standard_dir).execute_in_process(
+            run_config=run_config, instance=active, partition_key=key, raise_on_error=False, tags=tags)
+    return _recorded(evidence_dir, outcome)
+
+
+def _recorded(evidence_dir: Path, outcome) -> dict:
+    """The run's recorded decision, or the step's user error when it recorded none."""
     recorded = Ledger(evidence_dir).find("cycle_decision", cycle_id=outcome.run_id)
     if recorded:
         entry = recorded[-1]
         return {**entry.body, "ledger": {"entry": entry.seq, "head": entry.hash}}
     raise _step_error(outcome)
+
+
+def cycle_job(resources: dict, standard_dir: str | Path) -> dg.JobDefinition:
+    """The `governed_cycle` job over these resources, its assets versioned by the authorized standard."""
+    return dg.Definitions(assets=with_standard_version(CYCLE_ASSETS, standard_dir), asset_checks=CYCLE_CHECKS, jobs=[governed_cycle_job],
+                          resources=resources, loggers={"console": dg.colored_console_logger, "step_lines": step_lines},
+                          ).resolve_job_def(governed_cycle_job.name)
+
+
+def governed_cycle_from_env() -> dg.JobDefinition:
+    """The job as each step's process rebuilds it under the multiprocess executor, from the ASSURANCE_* variables
+    `_run_in_processes` sets (the source through its variable, so a password in it is never recorded)."""
+    resources = resources_from_env()
+    return cycle_job(resources, resources["standard"].path)
+
+
+def _run_in_processes(standard_dir: Path, source: str, evidence_dir: Path, instance: dg.DagsterInstance | None, key: str,
+                      run_config: dict, tags: dict) -> dict:
+    """The cycle under the multiprocess executor, on a persistent instance (DAGSTER_HOME's, or a temporary one);
+    the run's folder of handed-over values (ids, counts, statistics) is removed when it ends."""
+    env = {"ASSURANCE_STANDARD": str(standard_dir), "ASSURANCE_SOURCE": str(source), "ASSURANCE_EVIDENCE": str(evidence_dir)}
+    with _environment(env), _persistent_instance(instance) as active:
+        add_window(active, key)
+        with dg.execute_job(dg.reconstructable(governed_cycle_from_env), instance=active, run_config=run_config,
+                            tags={**tags, "dagster/partition": key}, raise_on_error=False) as outcome:
+            shutil.rmtree(Path(active.storage_directory()) / "runs" / outcome.run_id, ignore_errors=True)
+            return _recorded(evidence_dir, outcome)
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """Variables the step processes inherit, restored afterwards."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextmanager
+def _persistent_instance(instance: dg.DagsterInstance | None) -> Iterator[dg.DagsterInstance]:
+    if instance is not None or os.environ.get("DAGSTER_HOME"):
+        with _instance(instance) as active:
+            yield active
+        return
+    with tempfile.TemporaryDirectory(prefix="assurance-run-") as home, dg.DagsterInstance.local_temp(home) as active:
+        yield active
 
 
 def _instance(instance: dg.DagsterInstance | None):
