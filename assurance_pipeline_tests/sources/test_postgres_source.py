@@ -93,6 +93,14 @@ def test_a_cycle_over_postgresql_draws_as_the_parquet_cycle(demo, capsys):
     again = _sampling(demo["root"], result["cycle_id"])["selected"]
     for point, then in sampling["selected"].items():
         assert {k: v[:len(then["decision_ids"])] for k, v in again[point].items()} == then, point
+    # Drift counts every decision of the window, copied from the server: the same tests as from the file.
+    drift = {cycle: json.loads((demo["root"] / "evidence" / "packs" / cycle / "drift.json").read_text())
+             for cycle in (demo["cycle"]["cycle_id"], result["cycle_id"])}
+    file_tests, server_tests = drift.values()
+    assert len(file_tests) == len(server_tests) >= 10
+    for ours, theirs in zip(server_tests, file_tests, strict=True):
+        assert {k: v for k, v in ours.items() if not isinstance(v, float)} == {k: v for k, v in theirs.items() if not isinstance(v, float)}
+        assert {k: v for k, v in ours.items() if isinstance(v, float)} == pytest.approx({k: v for k, v in theirs.items() if isinstance(v, float)}, rel=1e-9)
     code = main(["reperform", result["cycle_id"], "--source", demo["sources"]["parquet"], "--evidence", str(demo["root"] / "evidence"), "--json"])
     assert code == 0 and json.loads(capsys.readouterr().out)["same"]
 
