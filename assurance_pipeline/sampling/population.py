@@ -114,8 +114,12 @@ def profile_population(con: duckdb.DuckDBPyConnection, window: Window, source: D
         rows, id_rows, queries = source.postgres.profile_rows(window)
         return _profile(rows, id_rows, queries)
     query = render("population_profile", window=window.predicate())
-    ids_query = render("decision_ids", window=window.predicate())
-    return _profile(con.execute(query).fetchall(), con.execute(ids_query).fetchall(), f"{query.strip()};\n{ids_query.strip()}")
+    hashes_query = render("decision_id_hashes", window=window.predicate())
+    con.execute(hashes_query)
+    (shared,) = con.execute("SELECT count(*) FROM decision_id_hashes WHERE NOT missing").fetchone()
+    ids_query = render("decision_ids", window=window.predicate(), shared_hashes=bool(shared))
+    queries = ";\n".join(q.strip() for q in (query, hashes_query, ids_query))
+    return _profile(con.execute(query).fetchall(), con.execute(ids_query).fetchall(), queries)
 
 
 def _profile(rows: list[tuple], id_rows: list[tuple], queries: str) -> PopulationProfile:
