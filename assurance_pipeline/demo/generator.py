@@ -62,6 +62,7 @@ __all__ = [
     "GOLIVE_TO",
     "DRIFT_FROM",
     "DRIFT_TO",
+    "DEMO_MARK",
     "INJECTED_PROBLEMS",
     "LOG_START",
     "LOG_END",
@@ -78,6 +79,8 @@ DRIFT_TO = dt.date(2026, 6, 30)
 REFUND_V42_FROM = dt.date(2026, 2, 16)  # registered upgrade 4.1 -> 4.2 inside the go-live period
 BETA_FROM = dt.date(2026, 5, 15)
 UNKNOWN_POINT = "loan_waiver"
+# Marks the demo's log in its Parquet metadata, so the living demo's replay (demo/replay.py) adds decisions to it only.
+DEMO_MARK = (b"assurance_pipeline", b"demo decision log")
 UNKNOWN_POINT_ROWS = 25
 
 # The realistic mix of governed decisions (the 25 loan_waiver rows come on top of it, within `rows`).
@@ -877,6 +880,7 @@ def write_demo(root: Path, rows: int = 120_000, seed: int = 7, until: dt.date | 
     if shift:
         table = _moved(table, shift)
     tmp = log_path.with_name(log_path.name + ".tmp")
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), DEMO_MARK[0]: DEMO_MARK[1]})
     pq.write_table(table, tmp, compression="zstd", row_group_size=64 * 1024)
     os.replace(tmp, log_path)
     return DemoPaths(
