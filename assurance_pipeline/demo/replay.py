@@ -17,13 +17,12 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from assurance_pipeline.demo.generator import DEMO_MARK, DRIFT_FROM, DRIFT_TO
+from assurance_pipeline.demo.generator import DEMO_MARK, DRIFT_FROM, DRIFT_TO, REPLAY_FOLDER
 from assurance_pipeline.errors import AssuranceError
 from assurance_pipeline.sources.decision_log import quote_ident, quote_literal
 from assurance_pipeline.workspace import transient_workspace
 
 PATTERN = timedelta(days=(DRIFT_TO - DRIFT_FROM).days + 1)  # the drift period: May and June as the demo first made them
-REPLAY_FOLDER = "replay"
 
 
 @dataclass(frozen=True)

@@ -121,3 +121,20 @@ def test_the_critical_tier_schedule_then_finds_a_fresh_window_to_assure(demo: Pa
     result = run_cycle(demo / "standard", str(demo), demo / "evidence", window.start.isoformat(), window.end.isoformat(), ["critical"])
     [point] = [p for p in result["decision_points"] if p["id"] == "payment_release"]
     assert point["population"] > 0 and point["sample_size"] > 0
+
+
+def test_a_new_demo_log_drops_what_was_replayed_from_the_old_one_and_the_sensor_starts_over(tmp_path: Path, monkeypatch):
+    from assurance_pipeline.demo.generator import write_demo
+
+    old_end = dt.date(2026, 11, 1)
+    write_demo(tmp_path, rows=1_000, until=old_end)
+    at = dt.datetime(2026, 11, 4, tzinfo=dt.UTC)
+    said, cursor = tick(tmp_path, at, None, monkeypatch)
+    assert said.startswith("added ") and list((tmp_path / "replay").glob("*.parquet"))
+    write_demo(tmp_path, rows=1_000, until=dt.date(2026, 11, 3))  # `assurance demo --until` again
+    assert not (tmp_path / "replay").exists()
+    new_end = log_rows(tmp_path)[-1][1]
+    said, cursor = tick(tmp_path, at, cursor, monkeypatch)  # the old log's cursor
+    replayed = [r for r in log_rows(tmp_path) if "-R" in r[0]]
+    assert replayed and min(r[1] for r in replayed) > new_end  # from the new log's end, not the old cursor's
+    assert said.startswith(f"added {len(replayed)} demo decisions decided after {new_end.isoformat()}")

@@ -89,11 +89,13 @@ def now() -> datetime:
 def demo_replay_sensor(context: dg.SensorEvaluationContext, decision_log: DecisionLogResource):
     """Its cursor is the pattern replayed and the instant replayed through. The first tick starts where the log ends,
     or, if that is long past, as far back as the longest tier schedule looks, so every tier finds decisions."""
-    state = json.loads(context.cursor) if context.cursor else None
     try:
-        pattern = Pattern.from_dict(state["pattern"]) if state else pattern_of(Path(decision_log.uri), decision_log.shown)
+        pattern = pattern_of(Path(decision_log.uri), decision_log.shown)
     except AssuranceError as err:
         return dg.SkipReason(str(err))
+    state = json.loads(context.cursor) if context.cursor else None
+    if state and Pattern.from_dict(state["pattern"]) != pattern:
+        state = None  # `assurance demo` wrote a new log (and removed what was replayed from the old one): start over
     until = now()
     reach = timedelta(days=max(tier_cadence(tier)[1] for tier in DEFAULT_CADENCES))
     after = datetime.fromisoformat(state["through"]) if state else max(pattern.end, until - reach)
@@ -103,6 +105,7 @@ def demo_replay_sensor(context: dg.SensorEvaluationContext, decision_log: Decisi
         return dg.SkipReason(f"the demo replay could not add decisions to {decision_log.shown}: {getattr(err, 'strerror', None) or err}")
     through = max(after, until)
     context.update_cursor(json.dumps({"pattern": pattern.to_dict(), "through": through.isoformat()}))
-    said = f"added {added} demo decisions decided after {after.isoformat()} through {through.isoformat()}"
+    said = (f"added {added} demo decisions decided after {after.isoformat()} through {through.isoformat()}" if until > after
+            else f"the demo log already reaches {after.isoformat()}: decisions are added from then on")
     context.log.info(said)  # counts and instants only: never a decision's values
     return dg.SkipReason(said)
