@@ -7,7 +7,6 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from dagster._core.run_coordinator import QueuedRunCoordinator, SubmitRunContext
 from dagster._core.utils import make_new_run_id
 
 from assurance_pipeline.defs.cycle.run import shared_instance
@@ -25,7 +24,7 @@ def instance():
 def submitted(instance: dg.DagsterInstance, job_name: str, tags: dict, assets: set | None = None) -> dg.DagsterRun:
     run = instance.add_run(dg.DagsterRun(job_name=job_name, run_id=make_new_run_id(), tags=tags,
                                          asset_selection=frozenset(assets) if assets else None))
-    return instance.run_coordinator.submit_run(SubmitRunContext(run, workspace=None))
+    return instance.run_coordinator.submit_run(dg.SubmitRunContext(run, workspace=None))
 
 
 @pytest.mark.parametrize(("key", "said"), [
@@ -58,7 +57,7 @@ def test_the_asset_pages_materialize_button_is_refused_alike(instance):
 ])
 def test_every_other_run_is_passed_on_to_dagsters_queue(instance, job, tags, assets, monkeypatch):
     queued = []
-    monkeypatch.setattr(QueuedRunCoordinator, "submit_run", lambda self, context: queued.append(context.dagster_run) or context.dagster_run)
+    monkeypatch.setattr(dg.QueuedRunCoordinator, "submit_run", lambda self, context: queued.append(context.dagster_run) or context.dagster_run)
     run = submitted(instance, job, tags, assets)  # (a queued run needs a code location's origin, which this one lacks)
     assert [r.run_id for r in queued] == [run.run_id] and instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.NOT_STARTED
 

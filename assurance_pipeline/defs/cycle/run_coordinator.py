@@ -16,7 +16,6 @@ Every other run is queued as Dagster's default coordinator queues it. Configured
 from __future__ import annotations
 
 import dagster as dg
-from dagster._core.run_coordinator import QueuedRunCoordinator, SubmitRunContext
 
 from assurance_pipeline.defs.cycle.partitions import key_window
 from assurance_pipeline.errors import AssuranceError
@@ -41,10 +40,10 @@ def window_problem(run: dg.DagsterRun) -> str | None:
     return None
 
 
-class WindowCheckingRunCoordinator(QueuedRunCoordinator):
+class WindowCheckingRunCoordinator(dg.QueuedRunCoordinator):
     """Dagster's queued run coordinator, which first fails a cycle over a partition that names no window."""
 
-    def submit_run(self, context: SubmitRunContext) -> dg.DagsterRun:
+    def submit_run(self, context: dg.SubmitRunContext) -> dg.DagsterRun:
         problem = window_problem(context.dagster_run)
         if problem is None:
             return super().submit_run(context)
