@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +63,7 @@ __all__ = [
     "GOLIVE_TO",
     "DRIFT_FROM",
     "DRIFT_TO",
+    "DEMO_MARK",
     "INJECTED_PROBLEMS",
     "LOG_START",
     "LOG_END",
@@ -78,6 +80,9 @@ DRIFT_TO = dt.date(2026, 6, 30)
 REFUND_V42_FROM = dt.date(2026, 2, 16)  # registered upgrade 4.1 -> 4.2 inside the go-live period
 BETA_FROM = dt.date(2026, 5, 15)
 UNKNOWN_POINT = "loan_waiver"
+# Marks the demo's log in its Parquet metadata, so the living demo's replay (demo/replay.py) adds decisions to it only.
+DEMO_MARK = (b"assurance_pipeline", b"demo decision log")
+REPLAY_FOLDER = "replay"  # where the replay writes its parts; a new demo log removes those of the one before
 UNKNOWN_POINT_ROWS = 25
 
 # The realistic mix of governed decisions (the 25 loan_waiver rows come on top of it, within `rows`).
@@ -860,8 +865,8 @@ def write_demo(root: Path, rows: int = 120_000, seed: int = 7, until: dt.date | 
     and ``root/decisions.parquet`` (`rows` decisions, 2026-01-01 .. 2026-06-30 UTC, of which 25 are
     ``loan_waiver`` decisions the standard does not know). With `until`, every decision (and every date the
     demo names) is moved by whole days so that the log ends on that day: the same decisions, so the tier
-    schedules and the sensor find its problems in their recent windows. Other files under `root` (a baseline,
-    an authorization) are left alone.
+    schedules and the sensor find its problems in their recent windows. Decisions the living demo replayed from
+    the log before (`root/replay/`) are removed; other files under `root` (a baseline, an authorization) are left alone.
     """
     root = Path(root)
     standard_dir = root / "standard"
@@ -877,8 +882,10 @@ def write_demo(root: Path, rows: int = 120_000, seed: int = 7, until: dt.date | 
     if shift:
         table = _moved(table, shift)
     tmp = log_path.with_name(log_path.name + ".tmp")
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), DEMO_MARK[0]: DEMO_MARK[1]})
     pq.write_table(table, tmp, compression="zstd", row_group_size=64 * 1024)
     os.replace(tmp, log_path)
+    shutil.rmtree(root / REPLAY_FOLDER, ignore_errors=True)  # replayed from the log this one replaces
     return DemoPaths(
         standard_dir=standard_dir,
         log_path=log_path,

@@ -3,12 +3,14 @@ shows; on a terminal it says what each step did as it finishes."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from assurance_pipeline.defs.cycle.assets import CYCLE_ASSETS
+from assurance_pipeline.defs.cycle.metadata import per_point_key
 from assurance_pipeline.defs.cycle.partitions import add_window
 from assurance_pipeline.defs.cycle.progress import STEPS
 from assurance_pipeline.defs.cycle.run import run_cycle
@@ -83,12 +85,51 @@ def test_the_tables_are_tables_and_the_rates_plot_per_point(tmp_path: Path):
 
     cycle = materialize(prepare(tmp_path, build_rows(planted=True)))  # a first cycle: planned sizes, no heightening
     metadata = {e.asset_key.to_user_string(): e.materialization.metadata for e in cycle.run.get_asset_materialization_events()}
-    for asset, key in (("sampling_plan", "plan"), ("validation_results", "conformance"), ("outcome_evidence", "outcomes"),
-                       ("drift_tests", "drift_tests"), ("findings", "findings"), ("assurance_decision", "decided_by")):
+    for asset, key in (("sampling_plan", "plan"), ("sampling_plan", "plan_basis"), ("validation_results", "conformance"),
+                       ("outcome_evidence", "outcomes"), ("drift_tests", "drift_tests"), ("drift_tests", "drift_methods"),
+                       ("findings", "findings"), ("findings", "summaries"), ("assurance_decision", "decided_by")):
         assert isinstance(metadata[asset][key], dg.TableMetadataValue), (asset, key)
     plan = metadata["sampling_plan"]
-    assert plan[f"{CRITICAL}/sample_size"].value == PLANNED[CRITICAL] and plan[f"{CRITICAL}/population"].value == 500
+    assert plan[per_point_key(CRITICAL, "sample_size")].value == PLANNED[CRITICAL] and plan[per_point_key(CRITICAL, "population")].value == 500
     conformance = metadata["validation_results"]
-    assert 0 < conformance[f"{CRITICAL}/deviation_rate"].value <= conformance[f"{CRITICAL}/upper_deviation_limit"].value < 1
+    assert 0 < conformance[per_point_key(CRITICAL, "deviation_rate")].value <= conformance[per_point_key(CRITICAL, "upper_limit")].value < 1
     decided = metadata["assurance_decision"]["decided_by"].records
     assert {r.data["id"] for r in decided} == {f["id"] for f in cycle.decision["findings"]}
+    summaries = {r.data["id"]: r.data["summary"] for r in metadata["findings"]["summaries"].records}
+    assert summaries == {f["id"]: f["summary"] for f in cycle.output("findings")}
+
+
+# Measured in Dagster 1.13's UI at 1600 px wide: a table inside the metadata column never wraps a header or a word, each
+# cell adds 16 px of padding to 8.4 px per character, and the asset page leaves it about 560 px (581 with the longest
+# decision point id of the demo as the widest key; the timestamp beside it varies).
+CHAR_PX, CELL_PX, ROOM_PX = 8.4, 16, 560
+
+
+def narrowest(table: dg.TableMetadataValue, widest_point: int) -> float:
+    """The narrowest the UI can draw `table`: per column, its header or its longest word, whichever is wider; a
+    decision point id counts as `widest_point` characters, so a short id in the test log stands for a long one."""
+    def longest(column: str) -> int:
+        words = [w for r in table.records for w in re.split(r"\s+|(?<=-)", str(r.data[column])) if w]  # it breaks after a hyphen too
+        is_point = column == "decision_point" or column == "tested"
+        return max([len(column), *(max(len(w), widest_point) if is_point and w.isidentifier() else len(w) for w in words)])
+    return sum(longest(c.name) * CHAR_PX + CELL_PX for c in table.schema.columns)
+
+
+def test_every_table_fits_the_asset_pages_metadata_column(tmp_path: Path):
+    """At 1600 px no table of the cycle scrolls sideways, even with the demo's longest decision point id
+    (`access_provisioning`); every per-point key wraps at its spaces, so the key column is no wider than that id."""
+    from assurance_pipeline_tests.small_cycle import materialize
+
+    cycle = materialize(prepare(tmp_path, build_rows(planted=True)))
+    for event in cycle.run.get_asset_materialization_events():
+        for key, value in event.materialization.metadata.items():
+            assert max(len(word) for word in key.split()) <= len("access_provisioning"), key
+            if isinstance(value, dg.TableMetadataValue):
+                assert narrowest(value, len("access_provisioning")) <= ROOM_PX, (event.asset_key.to_user_string(), key)
+
+
+def test_the_width_estimate_catches_a_table_too_wide(tmp_path: Path):
+    wide = dg.MetadataValue.table([dg.TableRecord({"decision_point": "p", "test": "cmh_permutation_stratified_by_leaf",
+                                                   "expected_or_scale": "x"})],
+                                  schema=dg.TableSchema(columns=[dg.TableColumn(n) for n in ("decision_point", "test", "expected_or_scale")]))
+    assert narrowest(wide, 19) > ROOM_PX

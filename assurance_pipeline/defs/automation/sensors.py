@@ -1,13 +1,18 @@
-"""Start a cycle when new decisions arrive; the cursor is the high-water mark of `decided_at`."""
+"""Start a cycle when new decisions arrive (the cursor is the high-water mark of `decided_at`), a second stage when a
+critical point's plan extended, and keep the demo's log growing as time passes (the living demo)."""
 
-from datetime import datetime, timedelta
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 
 from assurance_pipeline.defs.automation.jobs import cycle_run_config, governed_cycle_job
+from assurance_pipeline.defs.automation.schedules import DEFAULT_CADENCES, tier_cadence
 from assurance_pipeline.defs.cycle.partitions import CYCLE_WINDOWS, window_key
 from assurance_pipeline.defs.resources import DecisionLogResource, EvidenceStoreResource
+from assurance_pipeline.demo.replay import Pattern, pattern_of, replay
 from assurance_pipeline.errors import AssuranceError, engine_error
 from assurance_pipeline.sources.window import Window
 from assurance_pipeline.workspace import transient_workspace
@@ -71,3 +76,36 @@ def second_stage_sensor(context: dg.SensorEvaluationContext, evidence: EvidenceS
         return dg.SkipReason(f"no critical decision point extended in ledger entries {after + 1} to {entries[-1].seq}")
     return dg.SensorResult(run_requests=requests,
                            dynamic_partitions_requests=[CYCLE_WINDOWS.build_add_request(sorted({r.partition_key for r in requests}))])
+
+
+def now() -> datetime:
+    """The instant the demo replays up to (a function, so a test can move time)."""
+    return datetime.now(UTC)
+
+
+@dg.sensor(minimum_interval_seconds=300, description="The living demo: adds the demo log's drift months, replayed forward, "
+           "up to now as a new Parquet part of its folder source (ASSURANCE_SOURCE=data/demo), so the tier schedules and "
+           "the new-decisions sensor find fresh decisions. Starts no run itself.")
+def demo_replay_sensor(context: dg.SensorEvaluationContext, decision_log: DecisionLogResource):
+    """Its cursor is the pattern replayed and the instant replayed through. The first tick starts where the log ends,
+    or, if that is long past, as far back as the longest tier schedule looks, so every tier finds decisions."""
+    try:
+        pattern = pattern_of(Path(decision_log.uri), decision_log.shown)
+    except AssuranceError as err:
+        return dg.SkipReason(str(err))
+    state = json.loads(context.cursor) if context.cursor else None
+    if state and Pattern.from_dict(state["pattern"]) != pattern:
+        state = None  # `assurance demo` wrote a new log (and removed what was replayed from the old one): start over
+    until = now()
+    reach = timedelta(days=max(tier_cadence(tier)[1] for tier in DEFAULT_CADENCES))
+    after = datetime.fromisoformat(state["through"]) if state else max(pattern.end, until - reach)
+    try:
+        added = replay(pattern, after, until)
+    except (OSError, duckdb.Error) as err:  # e.g. a folder it may not write to: the tick says so, the cursor stays
+        return dg.SkipReason(f"the demo replay could not add decisions to {decision_log.shown}: {getattr(err, 'strerror', None) or err}")
+    through = max(after, until)
+    context.update_cursor(json.dumps({"pattern": pattern.to_dict(), "through": through.isoformat()}))
+    said = (f"added {added} demo decisions decided after {after.isoformat()} through {through.isoformat()}" if until > after
+            else f"the demo log already reaches {after.isoformat()}: decisions are added from then on")
+    context.log.info(said)  # counts and instants only: never a decision's values
+    return dg.SkipReason(said)

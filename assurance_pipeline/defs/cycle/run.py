@@ -138,9 +138,13 @@ def _instance(instance: dg.DagsterInstance | None):
 
 
 INSTANCE_YAML = """\
-# Written by `assurance cycle`: Dagster's defaults (SQLite storage under this folder), without telemetry.
+# Written by `assurance cycle`: Dagster's defaults (SQLite storage under this folder), without telemetry, and a run
+# coordinator that refuses a cycle over a partition that names no window before any step runs.
 telemetry:
   enabled: false
+run_coordinator:
+  module: assurance_pipeline.defs.cycle.run_coordinator
+  class: WindowCheckingRunCoordinator
 """
 
 
