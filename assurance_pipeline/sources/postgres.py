@@ -140,7 +140,7 @@ class PostgresTable:
             relation, _ = self.relation(con, self.columns(con))
             profile = render("postgres/population_profile", relation=relation, window=window.predicate())
             ids = render("postgres/decision_ids", relation=relation, window=window.predicate())
-            rows = [(*r[:11], int(r[11] or 0) & _MASK, int(r[12] or 0)) for r in con.execute(profile).fetchall()]
+            rows = [(*r[:11], *_fingerprint_parts(r[11], r[12:20])) for r in con.execute(profile).fetchall()]
             problems = con.execute(ids).fetchall()
         return rows, problems, f"{profile.strip()};\n{ids.strip()}"
 
@@ -191,6 +191,12 @@ class PostgresTable:
 def _arrow(rows: list[tuple], described: list[tuple[str, str]]) -> pa.Table:
     columns = list(zip(*rows, strict=True)) if rows else [[] for _ in described]
     return pa.table({name: pa.array(list(values), type=_ARROW[kind]) for (name, kind), values in zip(described, columns, strict=True)})
+
+
+def _fingerprint_parts(xor_big_endian: int | None, byte_sums: tuple) -> tuple[int, int]:
+    """DuckDB's (bit_xor, sum) of md5_number_lower over a group, from the server's big-endian XOR and per-byte sums."""
+    xor = int.from_bytes(((xor_big_endian or 0) & _MASK).to_bytes(8, "big"), "little")
+    return xor, sum(int(total or 0) << (8 * k) for k, total in enumerate(byte_sums))
 
 
 def _literal(value: str) -> str:
