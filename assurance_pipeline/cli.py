@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assurance_pipeline.errors import AssuranceError, EvidenceStoreError
+from assurance_pipeline.errors import AssuranceError, EvidenceStoreError, engine_error, is_engine_error
 from assurance_pipeline.findings.model import DISPOSITIONS
 
 if TYPE_CHECKING:  # every command imports what it needs, so `--help` and `plan` answer at once
@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         except BaseException as err:  # noqa: BLE001 - an interrupted command reports the signal, whatever it broke
             if received or isinstance(err, KeyboardInterrupt):
                 return _interrupted(received[0] if received else signal.SIGINT)
+            if is_engine_error(err):  # an engine failure outside a cycle's steps (baseline, init, reperform): one line too
+                err = engine_error(err, "the decision log could not be processed")
             if isinstance(err, AssuranceError):
                 print("assurance: error: " + " ".join(str(err).splitlines()), file=sys.stderr)  # one line, whatever the message
                 return err.exit_code

@@ -470,3 +470,15 @@ def test_data_pages_that_fail_mid_scan_record_no_decision(capfd, demo: DemoPaths
     assert after[: len(before)] == before and set(after[len(before):]) <= {"sampling_plan"}
     assert Ledger(evidence).verify().intact
     assert not (evidence / "packs").exists() or not any((evidence / "packs").iterdir())
+
+
+def test_a_workspace_out_of_memory_is_one_line_naming_the_setting(capsys, demo: DemoPaths, tmp_path: Path, monkeypatch) -> None:
+    """DuckDB running out of the workspace's memory limit mid-command: one line, exit 3, the setting to raise."""
+    standard = tmp_path / "standard"
+    shutil.copytree(demo.standard_dir, standard)
+    monkeypatch.setenv("ASSURANCE_WORKSPACE_MEMORY", "1MB")
+    code = main(["baseline", "--standard", str(standard), "--source", str(demo.log_path), "--from", "2026-01-01", "--to", "2026-03-31"])
+    err = capsys.readouterr().err
+    assert code == 3 and len(err.strip().splitlines()) == 1, err
+    assert "Out of Memory" in err and "ASSURANCE_WORKSPACE_MEMORY" in err and "Traceback" not in err
+    assert not (standard / "baseline").exists()  # nothing half-written
