@@ -103,10 +103,21 @@ def _checkpoint_damage(draw, store: Path) -> None:
         path.write_bytes(data[:at] + bytes([data[at] ^ draw(st.integers(1, 255))]) + data[at + 1:])
 
 
-def _snapshot(store: Path) -> dict[str, bytes | None]:
-    """Every file (its bytes) and folder (None) of the store but the lock file, which holds nothing."""
-    return {p.relative_to(store).as_posix(): (p.read_bytes() if p.is_file() else None)
+def _snapshot(store: Path) -> dict[str, object]:
+    """Every file (its bytes) and folder (None) of the store but the lock file, which holds nothing; store.json as
+    what it says, since it is read as JSON (a flipped byte that turns a newline into a tab changes nothing)."""
+    return {p.relative_to(store).as_posix(): (_content(p) if p.is_file() else None)
             for p in sorted(store.rglob("*")) if p.name != "ledger.lock"}
+
+
+def _content(path: Path) -> object:
+    data = path.read_bytes()
+    if path.name == "store.json":
+        try:
+            return json.loads(data)
+        except ValueError:
+            return data
+    return data
 
 
 def _an_earlier_state(damaged: dict[str, bytes | None], original: dict[str, bytes | None]) -> bool:
