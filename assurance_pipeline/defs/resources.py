@@ -82,6 +82,18 @@ class TransientWorkspaceResource(dg.ConfigurableResource):
         return self._connection
 
 
+class _RunValues(PickledObjectFilesystemIOManager):
+    """Dagster's pickled-file IO manager, saying in one line what to do when an upstream value is not in this run."""
+
+    def load_input(self, context: dg.InputContext) -> object:
+        try:
+            return super().load_input(context)
+        except FileNotFoundError:
+            raise dg.Failure(description=f"{context.upstream_output.asset_key.to_user_string() if context.upstream_output.asset_key else 'an upstream step'} "
+                             "was not materialized in this run: a cycle's values live only within its run, so materialize the "
+                             "cycle's assets together (the governed_cycle job)", allow_retries=False) from None
+
+
 @dg.io_manager(config_schema={"base_dir": dg.Field(dg.StringSource, is_required=False)})
 def run_scoped_io_manager(init_context: dg.InitResourceContext) -> Iterator[PickledObjectFilesystemIOManager]:
     """The filesystem IO manager under `<storage>/runs/<run id>/`: concurrent cycles on one DAGSTER_HOME never read
@@ -92,7 +104,7 @@ def run_scoped_io_manager(init_context: dg.InitResourceContext) -> Iterator[Pick
     base = init_context.resource_config.get("base_dir") or (instance.storage_directory() if instance else tempfile.gettempdir())
     folder = Path(base) / "runs" / (run.run_id if run else "no-run")
     try:
-        yield PickledObjectFilesystemIOManager(base_dir=str(folder))
+        yield _RunValues(base_dir=str(folder))
     finally:
         if not _steps_in_processes(run):  # a step process's values are the next step's inputs: the run's end removes them
             shutil.rmtree(folder, ignore_errors=True)

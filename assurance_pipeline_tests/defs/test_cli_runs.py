@@ -133,3 +133,17 @@ def test_the_width_estimate_catches_a_table_too_wide(tmp_path: Path):
                                                    "expected_or_scale": "x"})],
                                   schema=dg.TableSchema(columns=[dg.TableColumn(n) for n in ("decision_point", "test", "expected_or_scale")]))
     assert narrowest(wide, 19) > ROOM_PX
+
+
+def test_a_step_materialized_without_its_cycle_says_to_run_the_cycle_together(store, tmp_path: Path):
+    """A cycle's values live only within its run: an asset materialized alone, in a later run, fails in one line."""
+    from assurance_pipeline.defs.cycle.assets import validation_results
+    from assurance_pipeline.defs.resources import cycle_resources
+
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        run_cycle(store.standard, str(store.log), store.evidence, CYCLE_FROM, CYCLE_TO, instance=instance)
+        key = instance.get_dynamic_partitions("cycle_windows")[-1]
+        alone = dg.materialize([*CYCLE_ASSETS], selection=[validation_results], partition_key=key, instance=instance,
+                               resources=cycle_resources(store.standard, store.log, store.evidence), raise_on_error=False)
+    failure = alone.get_step_failure_events()[0].step_failure_data
+    assert failure.user_failure_data.description.startswith("confirmed_standard was not materialized in this run")
