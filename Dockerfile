@@ -14,7 +14,7 @@ WORKDIR /opt/assurance
 COPY pyproject.toml README.md ./
 COPY assurance_pipeline ./assurance_pipeline
 COPY dbt_like_sql ./dbt_like_sql
-# As the Makefile installs it (editable: the SQL models are read beside the package), with the k8s extra in place
+# As the Makefile installs it (editable, as the Makefile does; a wheel carries the SQL models too), with the k8s extra in place
 # of dev: the run launcher and the PostgreSQL storage, no test tools.
 RUN python -m pip install --upgrade pip && python -m pip install -e '.[k8s]'
 

@@ -1,0 +1,201 @@
+"""The cells drift is counted in, and the one pushed-down scan that counts a window's decisions into them.
+
+A number's cells are chosen once, at go-live: its distinct values when it has few (a rating, a count: exact
+frequencies), else the distinct go-live percentiles as upper bin edges (so a point mass, such as 40% zero
+amounts, keeps a cell of its own). A flag's or a category's cells (a number with authored `isin` values is
+one) are its authored values; anything outside the contract is counted in one cell and never named. With a
+decision model, the same scan places each decision in a leaf of the go-live tree and counts, per leaf, the
+decisions, those that disagree with the leaf's decision and the decisions per authored value. The go-live
+baseline and every cycle count with the same SQL, and only counts and means leave the engine. A number's
+go-live cells and their counts come from two halves of the go-live window (see `go_live_halves`); the decision
+model is fitted on one part of it and its held-out leaf counts come from the other (`decision_model_split`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from assurance_pipeline.disclosure import MIN_DECISIONS_SHOWN
+from assurance_pipeline.drift.decision_model import leaf_sql, number_sql
+from assurance_pipeline.sources.decision_log import quote_ident
+from assurance_pipeline.standard.models import ContractColumn, DecisionPoint
+from assurance_pipeline.validation.point_rows import point_rows_sql
+
+MAX_DISCRETE_VALUES = 50
+POINT_MASS_SHARE = 0.05
+PERCENTILES = [k / 100 for k in range(1, 100)]
+OTHER = "(not in the contract)"
+NORMAL_IQR = 1.349  # the interquartile range of a standard normal: IQR / 1.349 is the SD of a normal
+LEAF = "__decision_tree_leaf__"
+
+
+@dataclass(frozen=True)
+class LeafCounts:
+    """Per leaf of the decision model (its node index): the decided rows, those disagreeing with the leaf's
+    decision, and, for a decision with authored values, the decisions per value (outside the contract: OTHER)."""
+    decided: dict[int, int]
+    disagreeing: dict[int, int]
+    decisions: dict[int, dict[str, int]] | None = None
+
+    def records(self) -> list[dict]:
+        """As the baseline stores them: one record per leaf with a decision in it."""
+        return [{"leaf": leaf, "decided": n, "disagreeing": self.disagreeing.get(leaf, 0),
+                 **({"decisions": self.decisions.get(leaf, {})} if self.decisions is not None else {})}
+                for leaf, n in sorted(self.decided.items())]
+
+    @classmethod
+    def from_records(cls, records: list[dict]) -> LeafCounts:
+        decisions = {r["leaf"]: r["decisions"] for r in records} if all("decisions" in r for r in records) else None
+        return cls({r["leaf"]: r["decided"] for r in records}, {r["leaf"]: r["disagreeing"] for r in records}, decisions)
+
+
+def is_number(spec: ContractColumn) -> bool:
+    """A number drift tests as a distribution. One with authored values (`isin`: a loan term, a product tier) is a
+    category of the business instead, tested as a mix."""
+    return spec.type in ("integer", "float") and spec.isin is None
+
+
+def is_category(spec: ContractColumn) -> bool:
+    return spec.type == "boolean" or spec.isin is not None
+
+
+def go_live_halves(relation: str) -> tuple[str, str]:
+    """The go-live decisions in two halves by a hash of their id: one chooses a number's cells, the other is
+    counted in them. Cells chosen on the very counts they hold would bend the permutation test (with tied
+    values it ran at 12% for a nominal 5%); chosen on an independent half, the cells are fixed as far as the
+    counts are concerned and the test is exact, ties or not."""
+    half = "md5_number_lower(CAST(decision_id AS VARCHAR)) % 2"
+    return f"(SELECT * FROM {relation} WHERE {half} = 0)", f"(SELECT * FROM {relation} WHERE {half} = 1)"
+
+
+def decision_model_split(relation: str) -> tuple[str, str]:
+    """The go-live decisions in two parts by a hash of their id: 70% the decision model is fitted on, 30% held out
+    and counted per leaf, so the go-live disagreement the window is held to is not the fit's own (optimistic) one."""
+    part = "md5_number_lower(CAST(decision_id AS VARCHAR)) % 10"
+    return f"(SELECT * FROM {relation} WHERE {part} < 7)", f"(SELECT * FROM {relation} WHERE {part} >= 7)"
+
+
+def window_relation(predicate: str) -> str:
+    """The decision log over a window, as a relation `point_rows.sql` reads."""
+    return f"(SELECT * FROM decisions WHERE {predicate})"
+
+
+def number_cells(con: duckdb.DuckDBPyConnection, point: DecisionPoint, relation: str, present: set[str], name: str) -> dict:
+    """A number's go-live shape and cells: discrete (its values), point_mass or continuous (percentile bins); and the
+    scale its effect is measured in (`robust_scale`). A discrete value held by fewer than MIN_DECISIONS_SHOWN
+    decisions is no cell of its own (it would name their value): it is counted in the cell of the next value up."""
+    col = number_sql(name)
+    rows = f"WITH point_rows AS ({point_rows_sql(point, present, relation=relation)}) "
+    params = {"decision_point": point.id}
+    total, distinct, mean, std, quartiles = con.execute(
+        rows + f"SELECT count({col}), count(DISTINCT {col}), avg({col}), stddev_samp({col}), quantile_cont({col}, [0.25, 0.75]) "
+        "FROM point_rows", params).fetchall()[0]
+    if total < MIN_DECISIONS_SHOWN:  # none, or a mean and cells of a few values that would be those values
+        return {"shape": None, "mean": None, "std": None, "scale": None, "scale_kind": None, "upper_edges": []}
+    shape = {"mean": mean, "std": std, **robust_scale(quartiles[1] - quartiles[0], std)}
+    if distinct <= MAX_DISCRETE_VALUES:
+        edges = [float(v) for (v,) in con.execute(rows + f"SELECT {col} FROM point_rows WHERE {col} IS NOT NULL GROUP BY 1 "
+                                                  f"HAVING count(*) >= {MIN_DECISIONS_SHOWN} ORDER BY 1", params).fetchall()]
+        return {"shape": "discrete", **shape, "upper_edges": edges}
+    (quantiles,) = con.execute(rows + f"SELECT quantile_disc({col}, {PERCENTILES}) FROM point_rows", params).fetchall()[0]
+    (mode,) = con.execute(rows + f"SELECT max(n) FROM (SELECT count(*) AS n FROM point_rows WHERE {col} IS NOT NULL GROUP BY {col})", params).fetchall()[0]
+    kind = "point_mass" if mode / total >= POINT_MASS_SHARE else "continuous"
+    return {"shape": kind, **shape, "upper_edges": sorted({float(q) for q in quantiles})}
+
+
+def robust_scale(iqr: float, std: float | None) -> dict:
+    """The go-live scale a number's shift is measured in: the normal-consistent interquartile range, IQR / 1.349
+    (1.349 = 2 Φ⁻¹(0.75); Hoaglin, Mosteller & Tukey 1983, *Understanding Robust and Exploratory Data Analysis*;
+    Huber & Ronchetti 2009, *Robust Statistics*), which is the SD for a normal, so a floor in SDs keeps its meaning,
+    but is not inflated by a heavy tail as the SD is. The SD where the IQR is 0 (half the values on one point)."""
+    if iqr and iqr > 0:
+        return {"scale": iqr / NORMAL_IQR, "scale_kind": "iqr/1.349"}
+    return {"scale": std, "scale_kind": "sd"}
+
+
+def count_cells(con: duckdb.DuckDBPyConnection, point: DecisionPoint, relation: str, present: set[str],
+                cells: dict[str, dict], model: dict | None = None, decision_cells: dict | None = None,
+                ) -> tuple[dict[str, dict], LeafCounts | None]:
+    """One scan of the point's rows in `relation`: per subject (a column name mapped to its `upper_edges`, or to
+    its `categories`) the counts per cell and, for numbers, the mean; with a decision model, its `LeafCounts`
+    (per value of the decision when `decision_cells` gives the decision's categories).
+    Returns ({name: {"counts": [...] or {...}, "mean": ...}}, leaf counts or None)."""
+    selects, params = [], {"decision_point": point.id}
+    for i, (name, cell) in enumerate(cells.items()):
+        if "upper_edges" in cell:
+            col = number_sql(name)
+            params[f"edges_{i}"] = [float(e) for e in cell["upper_edges"]]
+            selects += [f"histogram({col}, $edges_{i})", f"avg({col})"]  # a value's cell: the first upper edge >= it
+        else:
+            params[f"allowed_{i}"] = cell["categories"]
+            selects += [f"histogram({_category(quote_ident(name), f'$allowed_{i}')})", "NULL"]
+    rows = f"WITH point_rows AS ({point_rows_sql(point, present, relation=relation)})"
+    if model:
+        leaf, tree_params = leaf_sql(model)
+        params |= tree_params | {"tree_decisions": [n["decision"] for n in model["nodes"]]}
+        decided = quote_ident(model["decision_field"])
+        rows += f", point_rows_in_leaves AS (SELECT *, {leaf} AS {LEAF} FROM point_rows)"
+        selects += [f"histogram({LEAF}) FILTER (WHERE {decided} IS NOT NULL)",
+                    f"histogram({LEAF}) FILTER (WHERE {decided} IS NOT NULL AND $tree_decisions[{LEAF} + 1] <> CAST({decided} AS VARCHAR))"]
+        if decision_cells:
+            params["decisions_allowed"] = decision_cells["categories"]
+            selects.append(f"histogram(CAST({LEAF} AS VARCHAR) || '|' || {_category(decided, '$decisions_allowed')}) "
+                           f"FILTER (WHERE {decided} IS NOT NULL)")
+    if not selects:
+        return {}, None
+    values = con.execute(f"{rows} SELECT {', '.join(selects)} FROM {'point_rows_in_leaves' if model else 'point_rows'}", params).fetchall()[0]
+    out = {}
+    for i, (name, cell) in enumerate(cells.items()):
+        histogram, mean = values[2 * i] or {}, values[2 * i + 1]
+        if "upper_edges" in cell:
+            out[name] = {"counts": _edge_counts(histogram, cell["upper_edges"]), "mean": mean}
+        else:
+            out[name] = {"counts": dict(sorted(histogram.items()))}
+    return out, (_leaf_counts(values[2 * len(cells):], decision_cells is not None) if model else None)
+
+
+def _edge_counts(histogram: dict[float, int], upper_edges: list[float]) -> list[int]:
+    """Counts per cell from DuckDB's binned `histogram(x, edges)`, keyed by each cell's upper edge (the values above
+    the last edge under +inf): cell k holds the values in (edge k-1, edge k], the last one those above every edge."""
+    index = {float(edge): k for k, edge in enumerate(upper_edges)}
+    counts = [0] * (len(upper_edges) + 1)
+    for edge, n in histogram.items():
+        counts[index.get(edge, len(upper_edges))] += n
+    return counts
+
+
+def _category(column: str, allowed: str) -> str:
+    """A category's cell: its value as SQL spells it when the contract allows it, else OTHER (never named)."""
+    value = f"CAST({column} AS VARCHAR)"
+    return f"CASE WHEN {column} IS NULL THEN NULL WHEN list_contains({allowed}, {value}) THEN {value} ELSE '{OTHER}' END"
+
+
+def _leaf_counts(values: tuple, per_decision: bool) -> LeafCounts:
+    decided, disagreeing = (dict(v or {}) for v in values[:2])
+    if not per_decision:
+        return LeafCounts(decided, disagreeing)
+    decisions: dict[int, dict[str, int]] = {}
+    for key, n in (values[2] or {}).items():
+        leaf, decision = key.split("|", 1)
+        decisions.setdefault(int(leaf), {})[decision] = n
+    return LeafCounts(decided, disagreeing, decisions)
+
+
+def category_cells(spec: ContractColumn) -> dict:
+    """A flag's or category's cells: every authored value, seen at go-live or not. Fixed by the contract, never
+    by the data, so a value that go-live happened not to see keeps its own cell and the permutation stays exact."""
+    if spec.type == "boolean":
+        return {"categories": ["false", "true"]}
+    spell = {"integer": lambda v: str(int(v)), "float": lambda v: repr(float(v))}.get(spec.type, str)  # as CAST(... AS VARCHAR)
+    return {"categories": [spell(v) for v in spec.isin or []]}
+
+
+def subject_cells(profile: dict, spec: ContractColumn) -> dict | None:
+    """What `count_cells` needs to count a column as its baseline profile was counted, or None (nothing to test)."""
+    if profile.get("upper_edges"):
+        return {"upper_edges": profile["upper_edges"]}
+    if profile.get("frequencies") is not None and is_category(spec):
+        return category_cells(spec)
+    return None

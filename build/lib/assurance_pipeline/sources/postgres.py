@@ -1,0 +1,204 @@
+"""A decision log in PostgreSQL, `postgresql://user[:password]@host:port/db?table=t[&schema=s]`, read with psycopg 3.
+
+The cycle's work runs in the server: the population profile and the id checks are aggregates, and the keyed-hash
+selection ranks each point's decisions by sha256(seed || ':' || decision_id) there, exactly as DuckDB does for a
+file (the portable query `selection_sql` writes in PostgreSQL's dialect), so only the n selected rows per point
+leave it. Steps that need every row of the window (drift counts, window outcome metrics, the baseline) stream that
+window's rows into the transient workspace (a COPY into its spill folder, loaded and removed at once). The table and schema
+are quoted identifiers; the password (in the URI, PGPASSWORD or a .pgpass) goes to libpq only and is never shown.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl, urlencode, urlparse
+
+import pyarrow as pa
+from sqlglot import exp
+
+from assurance_pipeline.errors import AssuranceError, SourceError, engine_error
+from assurance_pipeline.sources.selection_sql import selection_query
+from assurance_pipeline.sql_models import render
+from assurance_pipeline.standard.models import LOG_COLUMNS
+
+if TYPE_CHECKING:
+    import duckdb
+    import psycopg
+
+    from assurance_pipeline.sources.window import Window
+
+SCHEMES = ("postgresql", "postgres")
+# A PostgreSQL type and the DuckDB type its values arrive as; any other type arrives as its text.
+_TYPES = {"bool": "BOOLEAN", "int2": "SMALLINT", "int4": "INTEGER", "int8": "BIGINT", "float4": "FLOAT", "float8": "DOUBLE",
+          "numeric": "DOUBLE", "date": "DATE", "timestamp": "TIMESTAMP", "timestamptz": "TIMESTAMPTZ"}
+_CASTS = {"numeric": "float8"}
+_ARROW = {"BOOLEAN": pa.bool_(), "SMALLINT": pa.int16(), "INTEGER": pa.int32(), "BIGINT": pa.int64(), "FLOAT": pa.float32(),
+          "DOUBLE": pa.float64(), "DATE": pa.date32(), "TIMESTAMP": pa.timestamp("us"),
+          "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"), "VARCHAR": pa.string()}
+_LOG_TYPES = {"string": ("text", "VARCHAR"), "integer": ("int8", "BIGINT"), "float": ("float8", "DOUBLE"),
+              "boolean": ("bool", "BOOLEAN"), "timestamp": ("timestamptz", "TIMESTAMPTZ")}
+_NORMALIZED = {"decision_id": ("text", "VARCHAR"), "decided_at": ("timestamptz", "TIMESTAMPTZ")}
+_MASK = 2**64 - 1
+WINDOW_ROWS = "__source_rows"
+
+
+@dataclass(frozen=True)
+class PostgresTable:
+    """One table (or view) of a PostgreSQL database; `shown` is the URI with its password masked."""
+
+    uri: str
+    shown: str
+
+    @cached_property
+    def _target(self) -> tuple[str, str, str | None]:
+        """(libpq URI without our parameters, table, schema)."""
+        parsed = urlparse(self.uri)
+        params = parse_qsl(parsed.query, keep_blank_values=True)
+        ours = dict(p for p in params if p[0] in ("table", "schema"))
+        if not ours.get("table"):
+            raise AssuranceError(f"source {self.shown}: name the table, e.g. postgresql://user@host:5432/db?table=decisions")
+        rest = urlencode([p for p in params if p[0] not in ("table", "schema")])
+        return parsed._replace(query=rest).geturl(), ours["table"], ours.get("schema") or None
+
+    @property
+    def table_shown(self) -> str:
+        _, table, schema = self._target
+        return f"{schema}.{table}" if schema else table
+
+    @contextmanager
+    def connect(self) -> Iterator[psycopg.Connection]:
+        """A read-only session in UTC. A failure to connect is one line (exit 3) that never holds the password."""
+        conninfo = self._target[0]
+        try:
+            import psycopg
+        except ImportError:
+            raise AssuranceError(f"source {self.shown}: reading PostgreSQL needs psycopg 3 (pip install 'psycopg[binary]')") from None
+        try:
+            con = psycopg.connect(conninfo, autocommit=True, connect_timeout=10, application_name="assurance",
+                                  options="-c TimeZone=UTC -c default_transaction_read_only=on")
+        except psycopg.Error as err:
+            raise SourceError(f"source {self.shown}: cannot connect: {self._first_line(err)}") from None
+        try:
+            yield con
+        except psycopg.Error as err:
+            raise engine_error(err, f"source {self.shown}: table {self.table_shown} could not be read") from None
+        finally:
+            con.close()
+
+    def _first_line(self, err: Exception) -> str:
+        line = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        password = urlparse(self.uri).password
+        return line.replace(password, "***") if password else line
+
+    def columns(self, con: psycopg.Connection) -> dict[str, str]:
+        """The table's columns and their PostgreSQL type names; a missing table is one line naming it (exit 3)."""
+        from psycopg import sql
+
+        _, table, schema = self._target
+        name = (sql.Identifier(schema, table) if schema else sql.Identifier(table)).as_string(con)
+        (oid,) = con.execute("SELECT to_regclass(%s)::oid", [name]).fetchone()
+        if oid is None:
+            raise SourceError(f"source {self.shown}: no table {self.table_shown} in the database")
+        rows = con.execute("SELECT attname, typname FROM pg_attribute JOIN pg_type ON pg_type.oid = atttypid "
+                           "WHERE attrelid = %s AND attnum > 0 AND NOT attisdropped ORDER BY attnum", [oid]).fetchall()
+        return dict(rows)
+
+    def described(self, columns: dict[str, str]) -> list[tuple[str, str]]:
+        """(name, DuckDB type) of each column as the source gives it, for the checks every source passes."""
+        return [(name, _TYPES.get(kind, "VARCHAR")) for name, kind in columns.items()]
+
+    def relation(self, con: psycopg.Connection, columns: dict[str, str]) -> tuple[str, list[tuple[str, str]]]:
+        """The normalized SELECT over the table (what the `decisions` view is for a file) and its (name, DuckDB type)s:
+        decision_id as text, decided_at as timestamptz, a missing optional log column as a typed NULL."""
+        from psycopg import sql
+
+        _, table, schema = self._target
+        selects, out = [], []
+        for name, kind in columns.items():
+            cast, duck = _NORMALIZED.get(name) or (_CASTS.get(kind, None if kind in _TYPES else "text"), _TYPES.get(kind, "VARCHAR"))
+            expr = sql.Identifier(name) if cast is None else sql.SQL("CAST({} AS {})").format(sql.Identifier(name), sql.SQL(cast))
+            selects.append(sql.SQL("{} AS {}").format(expr, sql.Identifier(name)))
+            out.append((name, duck))
+        for name, kind in LOG_COLUMNS.items():
+            if name not in columns:
+                pg_type, duck = _LOG_TYPES[kind]
+                selects.append(sql.SQL("CAST(NULL AS {}) AS {}").format(sql.SQL(pg_type), sql.Identifier(name)))
+                out.append((name, duck))
+        source = sql.Identifier(schema, table) if schema else sql.Identifier(table)
+        return sql.SQL("SELECT {} FROM {}").format(sql.SQL(", ").join(selects), source).as_string(con), out
+
+    def profile_rows(self, window: Window) -> tuple[list[tuple], list[tuple], str]:
+        """The population profile's and the id checks' rows, shaped as DuckDB's (`population_profile.sql`,
+        `decision_ids.sql`), and the queries run."""
+        with self.connect() as con:
+            relation, _ = self.relation(con, self.columns(con))
+            profile = render("postgres/population_profile", relation=relation, window=window.predicate())
+            ids = render("postgres/decision_ids", relation=relation, window=window.predicate())
+            rows = [(*r[:11], *_fingerprint_parts(r[11], r[12:20])) for r in con.execute(profile).fetchall()]
+            problems = con.execute(ids).fetchall()
+        return rows, problems, f"{profile.strip()};\n{ids.strip()}"
+
+    def selected_rows(self, window: Window, sizes: dict[str, int], seed: str) -> pa.Table:
+        """Each point's `sizes[point]` decisions lowest by sha256(seed || ':' || decision_id) among its ids logged
+        once, whole, with their key: the portable selection sqlglot writes in PostgreSQL's dialect."""
+        with self.connect() as con:
+            relation, described = self.relation(con, self.columns(con))
+            query = f"WITH decisions AS ({relation}) {selection_query('postgres', window.predicate(), sizes, seed)}"
+            return _arrow(con.execute(query).fetchall(), [*described, ("__selection_key", "VARCHAR")])
+
+    def latest(self) -> object:
+        """max(decided_at), computed by the server."""
+        with self.connect() as con:
+            relation, _ = self.relation(con, self.columns(con))
+            return con.execute(f"SELECT max(decided_at) FROM ({relation}) AS d").fetchone()[0]
+
+    def load_window(self, duck: duckdb.DuckDBPyConnection, window: Window | None) -> None:
+        """Copy the window's rows (every row without a window) into the workspace as `__source_rows`, once per window."""
+        from assurance_pipeline.sources.window import Window
+
+        window = window or Window()
+        marker = repr(window.to_dict())
+        loaded = duck.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = '__source_window' AND temporary").fetchall()
+        if loaded and duck.execute("SELECT any_value(w) FROM __source_window").fetchall()[0][0] == marker:
+            return
+        with self.connect() as con:
+            relation, described = self.relation(con, self.columns(con))
+            # The server's COPY streams the window as CSV into the workspace's own spill folder (removed with it),
+            # where DuckDB's reader loads it: ten times faster than rows through Python. NULL is written \N, so an
+            # empty string stays an empty string; the file is gone before this returns, whatever happens.
+            spill = Path(duck.execute("SELECT current_setting('temp_directory')").fetchone()[0])
+            path = spill / "source-window.csv"
+            try:
+                with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out, \
+                        con.cursor().copy(f"COPY (SELECT * FROM ({relation}) AS d WHERE {window.predicate()}) "
+                                          "TO STDOUT (FORMAT csv, HEADER, NULL '\\N')") as copy:
+                    for chunk in copy:
+                        out.write(chunk)
+                columns = ", ".join(f"{_literal(name)}: {_literal(kind)}" for name, kind in described)
+                duck.execute(f"CREATE OR REPLACE TEMP TABLE {WINDOW_ROWS} AS SELECT * FROM read_csv({_literal(str(path))}, "
+                             f"header = true, nullstr = '\\N', allow_quoted_nulls = false, columns = {{{columns}}})")
+            finally:
+                path.unlink(missing_ok=True)
+        duck.execute("CREATE OR REPLACE TEMP TABLE __source_window AS SELECT $w AS w", {"w": marker})
+
+
+def _arrow(rows: list[tuple], described: list[tuple[str, str]]) -> pa.Table:
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in described]
+    return pa.table({name: pa.array(list(values), type=_ARROW[kind]) for (name, kind), values in zip(described, columns, strict=True)})
+
+
+def _fingerprint_parts(xor_big_endian: int | None, byte_sums: tuple) -> tuple[int, int]:
+    """DuckDB's (bit_xor, sum) of md5_number_lower over a group, from the server's big-endian XOR and per-byte sums."""
+    xor = int.from_bytes(((xor_big_endian or 0) & _MASK).to_bytes(8, "big"), "little")
+    return xor, sum(int(total or 0) << (8 * k) for k, total in enumerate(byte_sums))
+
+
+def _literal(value: str) -> str:
+    """A DuckDB string literal (a path, a column name or type), escaped by sqlglot."""
+    return exp.Literal.string(value).sql(dialect="duckdb")

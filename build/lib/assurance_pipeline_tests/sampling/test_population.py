@@ -1,0 +1,52 @@
+"""The population profile keeps counts and aggregates only: no total that a few decisions' values make up."""
+
+import datetime as dt
+import json
+
+import duckdb
+import pyarrow as pa
+
+from assurance_pipeline.drift.cost import cost_findings
+from assurance_pipeline.sampling.population import PopulationProfile, point_cost_totals, profile_population
+from assurance_pipeline.sources.window import Window
+from assurance_pipeline.standard.models import DecisionPoint, Standard, StandardHeader
+
+RARE_COST = 9573.345678912
+
+
+def _profile(rows: list[tuple[str, str, float | None]]) -> PopulationProfile:
+    """(decision point, actor version, cost) per decision."""
+    at = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
+    con = duckdb.connect()
+    con.register("decisions", pa.table({
+        "decision_id": [f"D{i}" for i in range(len(rows))], "decision_point": [r[0] for r in rows],
+        "decided_at": pa.array([at] * len(rows), pa.timestamp("us", tz="UTC")), "actor_type": ["agent"] * len(rows),
+        "actor_id": ["bot"] * len(rows), "actor_version": [r[1] for r in rows], "overridden": [False] * len(rows),
+        "cost": pa.array([r[2] for r in rows], pa.float64()),
+    }))
+    return profile_population(con, Window())
+
+
+def test_cost_is_totalled_per_point_not_per_actor_group():
+    """A version that executed one costed decision would show its cost as its group's total."""
+    profile = _profile([("refund", "1", 0.5)] * 6 + [("refund", "2-beta", RARE_COST)])
+
+    assert profile.cost_totals == {"refund": 3.0 + RARE_COST}
+    assert profile.mean_cost("refund") == ((3.0 + RARE_COST) / 7, 7)
+    assert [g.costed for g in profile.groups] == [6, 1]
+    kept = json.dumps(profile.to_dict())
+    assert str(RARE_COST) not in kept and str(3.0 + RARE_COST) in kept
+    assert PopulationProfile.from_dict(profile.to_dict()) == profile
+
+
+def test_the_cost_of_fewer_than_5_decisions_is_withheld_and_not_judged():
+    profile = _profile([("refund", "1", RARE_COST)] + [("refund", "1", None)] * 20 + [("access", "1", 0.1)] * 5)
+    point = DecisionPoint(id="refund", title="t", meaning="m", authority="a", owner="o", risk_tier="high",
+                          cost={"budget_per_decision": 1.0})
+    standard = Standard(header=StandardHeader(name="s", version="1", owner="o"), decision_points={"refund": point})
+
+    assert profile.cost_totals == {"refund": None, "access": 0.5}
+    assert profile.mean_cost("refund") == (None, 1)
+    assert str(RARE_COST) not in json.dumps(profile.to_dict())
+    assert cost_findings(standard, profile, None, ["refund"]) == []
+    assert point_cost_totals([("p", 4, 2.0), ("p", 1, 1.0), ("q", 4, 2.0)]) == {"p": 3.0, "q": None}
