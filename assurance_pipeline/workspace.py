@@ -35,7 +35,7 @@ def transient_workspace() -> Iterator[duckdb.DuckDBPyConnection]:
     limit = os.environ.get("ASSURANCE_WORKSPACE_MEMORY") or MEMORY_LIMIT
     try:
         con = duckdb.connect(":memory:", config={"temp_directory": spill, "memory_limit": limit})
-    except duckdb.Error as err:
+    except duckdb.Error:
         shutil.rmtree(spill, ignore_errors=True)
         raise AssuranceError(f"ASSURANCE_WORKSPACE_MEMORY {limit!r}: not a memory size (use e.g. 512MB or 2GB)") from None
     try:

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pyarrow as pa
@@ -482,3 +483,11 @@ def test_a_workspace_out_of_memory_is_one_line_naming_the_setting(capsys, demo: 
     assert code == 3 and len(err.strip().splitlines()) == 1, err
     assert "Out of Memory" in err and "ASSURANCE_WORKSPACE_MEMORY" in err and "Traceback" not in err
     assert not (standard / "baseline").exists()  # nothing half-written
+
+
+def test_a_workspace_memory_setting_that_is_no_size_is_one_line(capsys, demo: DemoPaths, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("ASSURANCE_WORKSPACE_MEMORY", "lots")
+    code = main(["baseline", "--standard", str(demo.standard_dir), "--source", str(demo.log_path), "--from", "2026-01-01", "--to", "2026-03-31"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.strip() == "assurance: error: ASSURANCE_WORKSPACE_MEMORY 'lots': not a memory size (use e.g. 512MB or 2GB)"
+    assert not list(Path(tempfile.gettempdir()).glob(f"assurance-spill-{os.getpid()}-*"))  # its spill folder is gone too
