@@ -39,7 +39,8 @@ def draw_sample(
     duplicated = {p.decision_point: p.duplicated_rows for p in population.id_problems} if population else {}
     if source is not None and source.postgres:
         sizes = {p.decision_point: p.sample_size for p in plan.points}
-        con.register("sample_arrow", source.postgres.selected_rows(window, sizes, plan.seed))
+        frames = {p: population.frame(p) for p in sizes} if population else {}
+        con.register("sample_arrow", source.postgres.selected_rows(window, sizes, plan.seed, frames))
         con.execute(f"CREATE OR REPLACE TABLE {SAMPLE_TABLE} AS SELECT * FROM sample_arrow")
         con.unregister("sample_arrow")
     else:

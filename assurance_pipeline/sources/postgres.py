@@ -11,6 +11,7 @@ are quoted identifiers; the password (in the URI, PGPASSWORD or a .pgpass) goes 
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from assurance_pipeline.errors import AssuranceError, SourceError, engine_error
-from assurance_pipeline.sources.selection_sql import selection_query
+from assurance_pipeline.sources.selection_sql import key_bounds, selection_query
 from assurance_pipeline.sql_models import render
 from assurance_pipeline.standard.models import LOG_COLUMNS
 
@@ -144,13 +145,19 @@ class PostgresTable:
             problems = con.execute(ids).fetchall()
         return rows, problems, f"{profile.strip()};\n{ids.strip()}"
 
-    def selected_rows(self, window: Window, sizes: dict[str, int], seed: str) -> pa.Table:
+    def selected_rows(self, window: Window, sizes: dict[str, int], seed: str, frames: dict[str, int]) -> pa.Table:
         """Each point's `sizes[point]` decisions lowest by sha256(seed || ':' || decision_id) among its ids logged
-        once, whole, with their key: the portable selection sqlglot writes in PostgreSQL's dialect."""
+        once, whole, with their key: the portable selection sqlglot writes in PostgreSQL's dialect, first under the
+        key bounds its frames (ids logged once) allow, and again without them where fewer came back than it needs."""
         with self.connect() as con:
             relation, described = self.relation(con, self.columns(con))
-            query = f"WITH decisions AS ({relation}) {selection_query('postgres', window.predicate(), sizes, seed)}"
-            return _arrow(con.execute(query).fetchall(), [*described, ("__selection_key", "VARCHAR")])
+            for below in (key_bounds(sizes, frames), None):
+                query = f"WITH decisions AS ({relation}) {selection_query('postgres', window.predicate(), sizes, seed, below)}"
+                rows = con.execute(query).fetchall()
+                got = Counter(row[list(dict(described)).index("decision_point")] for row in rows)
+                if all(got[p] >= min(n, frames.get(p, 0)) for p, n in sizes.items()):
+                    break
+            return _arrow(rows, [*described, ("__selection_key", "VARCHAR")])
 
     def latest(self) -> object:
         """max(decided_at), computed by the server."""

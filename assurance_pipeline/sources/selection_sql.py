@@ -11,6 +11,7 @@ dialect. Points, sizes and the seed go in as literals sqlglot escapes, so no dia
 
 from __future__ import annotations
 
+import math
 from functools import cache
 
 import sqlglot
@@ -35,10 +36,11 @@ JOIN (
         SELECT f.decision_point, f.decision_id, p.n,
                row_number() OVER (PARTITION BY f.decision_point ORDER BY keyed_hash(f.decision_id)) AS selection_rank
         FROM (
-            SELECT decision_point, decision_id
-            FROM decisions
-            WHERE __window__ AND decision_id IS NOT NULL
-            GROUP BY decision_point, decision_id
+            SELECT w.decision_point, w.decision_id
+            FROM decisions AS w
+            JOIN __plan__ AS q ON q.decision_point = w.decision_point
+            WHERE __window__ AND w.decision_id IS NOT NULL AND (q.below IS NULL OR keyed_hash(w.decision_id) < q.below)
+            GROUP BY w.decision_point, w.decision_id
             HAVING count(*) = 1
         ) AS f
         JOIN __plan__ AS p ON p.decision_point = f.decision_point
@@ -49,14 +51,16 @@ WHERE __window__
 """
 
 
-def selection_query(dialect: str, window_predicate: str, sizes: dict[str, int], seed: str) -> str:
+def selection_query(dialect: str, window_predicate: str, sizes: dict[str, int], seed: str, below: dict[str, str] | None = None) -> str:
     """The selection over a relation named `decisions` (the caller binds it, e.g. as a CTE) in `dialect`, for the
-    window (a DuckDB predicate from `Window.predicate`), n per point and the seed."""
+    window (a DuckDB predicate from `Window.predicate`), n per point and the seed. `below` (see `key_bounds`) keeps
+    only keys under a bound per point before the ids are grouped and ranked, so the server sorts a few rows, not
+    the window; if fewer than n pass, the caller runs it again without."""
     if dialect not in KEYED_HASH:
         raise ValueError(f"no keyed hash for SQL dialect {dialect!r} (known: {', '.join(KEYED_HASH)})")
     tree = _template().copy()
     window = sqlglot.parse_one(window_predicate, read="duckdb")
-    plan = _plan(sizes)
+    plan = _plan(sizes, below or {})
     tree = tree.transform(lambda node: _replace(node, dialect, window, plan, exp.Literal.string(seed)))
     return tree.sql(dialect=dialect)
 
@@ -70,7 +74,7 @@ def _replace(node: exp.Expression, dialect: str, window: exp.Expression, plan: e
     if isinstance(node, exp.Column) and not node.table and node.name in ("__window__", "__plan__"):
         return (window if node.name == "__window__" else plan).copy()
     if isinstance(node, exp.Table) and node.name == "__plan__":
-        return exp.alias_(plan.copy(), "p", table=True)
+        return exp.alias_(plan.copy(), node.alias, table=True)
     if isinstance(node, exp.Anonymous) and node.name.lower() == "keyed_hash":
         values = {"x": node.expressions[0], "s": seed}
         return sqlglot.parse_one(KEYED_HASH[dialect], read=dialect).transform(
@@ -78,7 +82,24 @@ def _replace(node: exp.Expression, dialect: str, window: exp.Expression, plan: e
     return node
 
 
-def _plan(sizes: dict[str, int]) -> exp.Expression:
-    """The points and their sizes as a derived table (decision_point, n) of escaped literals."""
-    rows = [f"SELECT {exp.Literal.string(point).sql()} AS decision_point, {int(n)} AS n" for point, n in sizes.items()]
-    return exp.Subquery(this=sqlglot.parse_one(" UNION ALL ".join(rows) or "SELECT '' AS decision_point, 0 AS n WHERE FALSE", read="duckdb"))
+def _plan(sizes: dict[str, int], below: dict[str, str]) -> exp.Expression:
+    """The points, their sizes and key bounds as a derived table (decision_point, n, below) of escaped literals."""
+    def bound(point: str) -> str:
+        return exp.Literal.string(below[point]).sql() if point in below else "CAST(NULL AS VARCHAR)"
+
+    rows = [f"SELECT {exp.Literal.string(point).sql()} AS decision_point, {int(n)} AS n, {bound(point)} AS below" for point, n in sizes.items()]
+    empty = "SELECT '' AS decision_point, 0 AS n, CAST(NULL AS VARCHAR) AS below WHERE FALSE"
+    return exp.Subquery(this=sqlglot.parse_one(" UNION ALL ".join(rows) or empty, read="duckdb"))
+
+
+def key_bounds(sizes: dict[str, int], frames: dict[str, int]) -> dict[str, str]:
+    """Per point, a hex key below which its n lowest keys lie all but surely: keys are uniform, so of a frame of N ids
+    about N·q fall under the q-quantile; q is set for n + 10·sqrt(n) + 20 of them, ten standard deviations above n
+    (a binomial short of n there has probability under 1e-20). A point whose bound would be the whole range has none."""
+    bounds = {}
+    for point, n in sizes.items():
+        frame = frames.get(point, 0)
+        share = (n + 10 * math.sqrt(n) + 20) / frame if frame else 1.0
+        if share < 1:
+            bounds[point] = f"{int(share * 2**64):016x}"
+    return bounds

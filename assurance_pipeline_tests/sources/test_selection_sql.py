@@ -17,7 +17,7 @@ from assurance_pipeline.sampling.cycle_plan import PointPlan, SamplingPlan
 from assurance_pipeline.sampling.population import profile_population
 from assurance_pipeline.sampling.selection import draw_sample
 from assurance_pipeline.sources.decision_log import DecisionLog
-from assurance_pipeline.sources.selection_sql import KEYED_HASH, selection_query
+from assurance_pipeline.sources.selection_sql import KEYED_HASH, key_bounds, selection_query
 from assurance_pipeline.sources.window import Window
 from assurance_pipeline.workspace import transient_workspace
 from assurance_pipeline_tests.postgres import admin_uri, load_parquet, scratch_database
@@ -85,7 +85,38 @@ def test_postgresql_runs_the_generated_query_and_selects_the_same_decisions(log)
     path, rows = log
     with scratch_database() as database:
         load_parquet(database, path)
-        assert _drawn(f"{admin_uri(database)}?table=decisions") == _by_definition(rows)
+        source = f"{admin_uri(database)}?table=decisions"
+        assert _drawn(source) == _by_definition(rows)
+        # Bounds set for frames 50x larger than they are let too few keys through: drawn again without, the same.
+        table, sizes = DecisionLog(source).postgres, {p: n for p, n in SIZES.items() if p != "gamma"}
+        tight = key_bounds(sizes, {p: 50 * 60 for p in sizes})
+        assert all(tight.values())
+        with table.connect() as con:
+            relation, _ = table.relation(con, table.columns(con))
+            few = con.execute(f"WITH decisions AS ({relation}) {selection_query('postgres', WINDOW.predicate(), sizes, SEED, tight)}").fetchall()
+        assert len(few) < sum(sizes.values())
+        picked = table.selected_rows(WINDOW, sizes, SEED, {p: 50 * 60 for p in sizes}).to_pylist()
+        by_key = sorted(picked, key=lambda r: r["__selection_key"])
+        assert {p: [r["decision_id"] for r in by_key if r["decision_point"] == p] for p in sizes} == {
+            p: ids for p, ids in _by_definition(rows).items() if p in sizes}
+
+
+def test_key_bounds_let_through_ten_standard_deviations_more_than_n():
+    bounds = key_bounds({"a": 100, "b": 100, "c": 5}, {"a": 1_000_000, "b": 150, "c": 0})
+    assert set(bounds) == {"a"}  # b: the bound would cover every key; c: no frame
+    share = int(bounds["a"], 16) / 2**64
+    assert share * 1_000_000 == pytest.approx(100 + 10 * 10 + 20, abs=1e-6)
+    assert len(bounds["a"]) == 16
+
+
+def test_the_bounded_query_selects_in_duckdb_what_the_unbounded_one_does(log):
+    path, rows = log
+    bounds = key_bounds(SIZES, {p: 62 for p in SIZES})  # gamma's n is above its frame: no bound
+    with transient_workspace() as con:
+        DecisionLog(path).attach(con)
+        picked = con.execute(f"SELECT decision_point, decision_id FROM ({selection_query('duckdb', WINDOW.predicate(), SIZES, SEED, bounds)}) "
+                             "ORDER BY decision_point, __selection_key").fetchall()
+    assert {p: [i for q, i in picked if q == p] for p in SIZES} == _by_definition(rows)
 
 
 @pytest.mark.parametrize("dialect", sorted(set(KEYED_HASH) - {"duckdb", "postgres"}))
@@ -97,7 +128,7 @@ def test_each_warehouse_dialect_gets_sql_its_own_parser_reads_back(dialect):
     assert tree.sql(dialect=dialect) == query
     literals = {lit.this for lit in tree.find_all(sqlglot.exp.Literal) if lit.is_string}
     assert HOSTILE_POINT in literals and SEED in literals
-    assert query.upper().count("SHA2") == 2
+    assert query.upper().count("SHA2") == 3  # the key kept, the rank, the bound
 
 
 def test_an_unknown_dialect_is_refused_by_name():
