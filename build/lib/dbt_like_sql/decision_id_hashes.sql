@@ -1,9 +1,0 @@
--- The first pass of decision_ids.sql: the window's rows grouped by DuckDB's 64-bit hash of (point, id), keeping the
--- hashes found on more than one row and the rows without an id, so memory holds numbers, not ids (a 100M-decision
--- log: 4x faster than grouping the ids themselves, and half the memory). Only numbers and counts: no id, no value.
-CREATE OR REPLACE TEMP TABLE decision_id_hashes AS
-SELECT decision_point, decision_id IS NULL AS missing, hash(decision_point, decision_id) AS h, count(*) AS n
-FROM decisions
-WHERE {{ window }}
-GROUP BY ALL
-HAVING count(*) > 1 OR missing
