@@ -10,18 +10,7 @@ WITH d AS (
     FROM (SELECT *, md5(decision_id) AS m FROM d WHERE {{ window }}) AS w
 )
 SELECT
-    decision_point,
-    actor_type,
-    actor_id,
-    actor_version,
-    count(*)                                  AS decisions,
-    count(cost)                               AS costed,
-    coalesce(sum(cost), 0)                    AS cost_total,
-    count(overridden)                         AS override_known,
-    count(*) FILTER (WHERE overridden)        AS overrides,
-    min(decided_at)                           AS first_at,
-    max(decided_at)                           AS last_at,
-    bit_xor(CAST(CAST('x' || substr(m, 17, 16) AS bit(64)) AS bigint)) AS id_xor_big_endian
+{% include '_profile_columns.sql' %}    bit_xor(CAST(CAST('x' || substr(m, 17, 16) AS bit(64)) AS bigint)) AS id_xor_big_endian
 {%- for byte in range(8, 16) %},
     sum(get_byte(b, {{ byte }}))              AS id_byte_{{ byte }}_sum
 {%- endfor %}
