@@ -72,12 +72,12 @@ def replay(pattern: Pattern, after: datetime, through: datetime) -> int:
         relation = f"read_parquet({quote_literal(str(pattern.log))})"
         stamps = [name for name, kind, *_ in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall() if kind.startswith("TIMESTAMP")]
         parts = [_moved(relation, stamps, pattern, k, lo, hi) for k, lo, hi in _periods(pattern, after, through)]
+        if not parts:
+            return 0
         folder = pattern.log.parent / REPLAY_FOLDER
         folder.mkdir(exist_ok=True)
         target = folder / f"part-{after.strftime('%Y%m%dT%H%M%S%f')}.parquet"
         written = folder / f".{target.name}.tmp"
-        if not parts:
-            return 0
         con.execute(f"CREATE TEMP TABLE replayed AS {' UNION ALL '.join(parts)}")
         count = con.execute("SELECT count(*) FROM replayed").fetchone()[0]
         if count:

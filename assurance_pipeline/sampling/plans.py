@@ -281,11 +281,16 @@ def upper_deviation_limit(sample_size: int, deviations: int, confidence: float, 
     return float(betaincinv(deviations + 1, sample_size - deviations, confidence))
 
 
+def rounded_up(rate: float, places: int) -> float:
+    """A rate rounded UP to `places` decimals: an upper limit rounded down would claim more assurance than the sample
+    gives. Within 1e-6 of a step counts as on it, so float noise (0.07 * 1000 is 70.00000000000001) stays 70."""
+    return math.ceil(round(rate * 10**places, 6)) / 10**places
+
+
 def format_upper_limit(rate: float) -> str:
     """An upper deviation limit as a percentage rounded UP to 0.1%, as the AICPA evaluation tables print it
-    (7.74% -> 7.8%): rounding down would claim more assurance than the sample gives. Within 1e-9 of a 0.1% step
-    counts as on it, so float noise (0.07 * 1000 is 70.00000000000001) does not turn 7.0% into 7.1%."""
-    return f"{math.ceil(round(rate * 1000, 6)) / 10:.1f}%"
+    (7.74% -> 7.8%)."""
+    return f"{rounded_up(rate, 3) * 100:.1f}%"
 
 
 def conclude(sample_size: int, deviations: int, confidence: float, tolerable: float, population: int | None = None) -> str:

@@ -151,10 +151,11 @@ class PostgresTable:
         key bounds its frames (ids logged once) allow, and again without them where fewer came back than it needs."""
         with self.connect() as con:
             relation, described = self.relation(con, self.columns(con))
+            point_at = [name for name, _ in described].index("decision_point")
             for below in (key_bounds(sizes, frames), None):
                 query = f"WITH decisions AS ({relation}) {selection_query('postgres', window.predicate(), sizes, seed, below)}"
                 rows = con.execute(query).fetchall()
-                got = Counter(row[list(dict(described)).index("decision_point")] for row in rows)
+                got = Counter(row[point_at] for row in rows)
                 if all(got[p] >= min(n, frames.get(p, 0)) for p, n in sizes.items()):
                     break
             return _arrow(rows, [*described, ("__selection_key", "VARCHAR")])

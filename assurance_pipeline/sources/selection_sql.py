@@ -71,8 +71,8 @@ def _template() -> exp.Expression:
 
 
 def _replace(node: exp.Expression, dialect: str, window: exp.Expression, plan: exp.Expression, seed: exp.Literal) -> exp.Expression:
-    if isinstance(node, exp.Column) and not node.table and node.name in ("__window__", "__plan__"):
-        return (window if node.name == "__window__" else plan).copy()
+    if isinstance(node, exp.Column) and not node.table and node.name == "__window__":
+        return window.copy()
     if isinstance(node, exp.Table) and node.name == "__plan__":
         return exp.alias_(plan.copy(), node.alias, table=True)
     if isinstance(node, exp.Anonymous) and node.name.lower() == "keyed_hash":

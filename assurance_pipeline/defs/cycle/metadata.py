@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import dagster as dg
@@ -10,7 +9,7 @@ import dagster as dg
 from assurance_pipeline.evidence.pack_page import PAGE
 from assurance_pipeline.findings.lifecycle import FindingRecord
 from assurance_pipeline.sampling.cycle_plan import SamplingPlan
-from assurance_pipeline.sampling.plans import format_upper_limit
+from assurance_pipeline.sampling.plans import format_upper_limit, rounded_up
 
 
 def _table(columns: list[tuple[str, str]], rows: list[list[object]], descriptions: dict[str, str] | None = None) -> dg.TableMetadataValue:
@@ -48,8 +47,8 @@ def _rate(value: float) -> float:
 
 
 def _rate_up(value: float) -> float:
-    """An upper limit rounded UP to 0.01%, like every upper limit shown: rounding down would claim more assurance."""
-    return math.ceil(round(value * 10_000, 6)) / 10_000
+    """An upper limit rounded UP to 0.01%, like every upper limit shown (`plans.rounded_up`)."""
+    return rounded_up(value, 4)
 
 
 def standard_metadata(value: dict) -> dict:
