@@ -20,6 +20,7 @@ import duckdb
 from assurance_pipeline.disclosure import MIN_DECISIONS_SHOWN
 from assurance_pipeline.drift.decision_model import leaf_sql, number_sql
 from assurance_pipeline.sources.decision_log import quote_ident
+from assurance_pipeline.sql_models import md5_lower
 from assurance_pipeline.standard.models import ContractColumn, DecisionPoint
 from assurance_pipeline.validation.point_rows import point_rows_sql
 
@@ -66,14 +67,14 @@ def go_live_halves(relation: str) -> tuple[str, str]:
     counted in them. Cells chosen on the very counts they hold would bend the permutation test (with tied
     values it ran at 12% for a nominal 5%); chosen on an independent half, the cells are fixed as far as the
     counts are concerned and the test is exact, ties or not."""
-    half = "md5_number_lower(CAST(decision_id AS VARCHAR)) % 2"
+    half = f"{md5_lower('CAST(decision_id AS VARCHAR)')} % 2"
     return f"(SELECT * FROM {relation} WHERE {half} = 0)", f"(SELECT * FROM {relation} WHERE {half} = 1)"
 
 
 def decision_model_split(relation: str) -> tuple[str, str]:
     """The go-live decisions in two parts by a hash of their id: 70% the decision model is fitted on, 30% held out
     and counted per leaf, so the go-live disagreement the window is held to is not the fit's own (optimistic) one."""
-    part = "md5_number_lower(CAST(decision_id AS VARCHAR)) % 10"
+    part = f"{md5_lower('CAST(decision_id AS VARCHAR)')} % 10"
     return f"(SELECT * FROM {relation} WHERE {part} < 7)", f"(SELECT * FROM {relation} WHERE {part} >= 7)"
 
 
