@@ -19,3 +19,9 @@ def test_every_file_read_at_run_time_is_in_the_wheel(package, suffixes):
     assert wanted, folder
     packaged = {str(p.relative_to(folder)) for pattern in SETUPTOOLS["package-data"][package] for p in folder.glob(pattern)}
     assert [f for f in wanted if f not in packaged] == []  # globbed as setuptools does: "*.sql" is not "postgres/*.sql"
+
+
+def test_the_wheel_carries_the_package_and_its_subpackages_but_not_the_tests():
+    include = SETUPTOOLS["packages"]["find"]["include"]
+    assert all(any(fnmatch(p, pattern) for pattern in include) for p in ("assurance_pipeline", "assurance_pipeline.evidence", "dbt_like_sql"))
+    assert not any(fnmatch(p, pattern) for pattern in include for p in ("assurance_pipeline_tests", "assurance_pipeline_tests.drift"))
