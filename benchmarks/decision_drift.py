@@ -34,7 +34,8 @@ import pyarrow as pa
 
 from assurance_pipeline.drift import statistics as st
 from assurance_pipeline.drift.baseline import compute_baseline
-from assurance_pipeline.drift.cell_counts import category_cells, count_cells, window_relation
+from assurance_pipeline.drift.cell_counts import category_cells, count_cells
+from assurance_pipeline.validation.point_rows import window_relation
 from assurance_pipeline.drift.detectors import DriftTest, drift_findings, point_drift_tests
 from assurance_pipeline.sources.window import Window
 from assurance_pipeline.standard.models import DecisionPoint, Standard, StandardHeader

@@ -90,7 +90,7 @@ print(con.execute(f"SELECT count(*) FROM {relation} WHERE decided_at >= TIMESTAM
 
 FULL_INSPECTION = """
 import duckdb, sys
-from assurance_pipeline.drift.cell_counts import window_relation
+from assurance_pipeline.validation.point_rows import window_relation
 from assurance_pipeline.sources.decision_log import DecisionLog
 from assurance_pipeline.sources.window import Window
 from assurance_pipeline.standard.loading import load_standard

@@ -78,11 +78,6 @@ def decision_model_split(relation: str) -> tuple[str, str]:
     return f"(SELECT * FROM {relation} WHERE {part} < 7)", f"(SELECT * FROM {relation} WHERE {part} >= 7)"
 
 
-def window_relation(predicate: str) -> str:
-    """The decision log over a window, as a relation `point_rows.sql` reads."""
-    return f"(SELECT * FROM decisions WHERE {predicate})"
-
-
 def number_cells(con: duckdb.DuckDBPyConnection, point: DecisionPoint, relation: str, present: set[str], name: str) -> dict:
     """A number's go-live shape and cells: discrete (its values), point_mass or continuous (percentile bins); and the
     scale its effect is measured in (`robust_scale`). A discrete value held by fewer than MIN_DECISIONS_SHOWN
@@ -131,7 +126,7 @@ def count_cells(con: duckdb.DuckDBPyConnection, point: DecisionPoint, relation: 
             selects += [f"histogram({col}, $edges_{i})", f"avg({col})"]  # a value's cell: the first upper edge >= it
         else:
             params[f"allowed_{i}"] = cell["categories"]
-            selects += [f"histogram({_category(quote_ident(name), f'$allowed_{i}')})", "NULL"]
+            selects += [f"histogram({category_sql(quote_ident(name), f'$allowed_{i}')})", "NULL"]
     rows = f"WITH point_rows AS ({point_rows_sql(point, present, relation=relation)})"
     if model:
         leaf, tree_params = leaf_sql(model)
@@ -142,7 +137,7 @@ def count_cells(con: duckdb.DuckDBPyConnection, point: DecisionPoint, relation: 
                     f"histogram({LEAF}) FILTER (WHERE {decided} IS NOT NULL AND $tree_decisions[{LEAF} + 1] <> CAST({decided} AS VARCHAR))"]
         if decision_cells:
             params["decisions_allowed"] = decision_cells["categories"]
-            selects.append(f"histogram(CAST({LEAF} AS VARCHAR) || '|' || {_category(decided, '$decisions_allowed')}) "
+            selects.append(f"histogram(CAST({LEAF} AS VARCHAR) || '|' || {category_sql(decided, '$decisions_allowed')}) "
                            f"FILTER (WHERE {decided} IS NOT NULL)")
     if not selects:
         return {}, None
@@ -167,7 +162,7 @@ def _edge_counts(histogram: dict[float, int], upper_edges: list[float]) -> list[
     return counts
 
 
-def _category(column: str, allowed: str) -> str:
+def category_sql(column: str, allowed: str) -> str:
     """A category's cell: its value as SQL spells it when the contract allows it, else OTHER (never named)."""
     value = f"CAST({column} AS VARCHAR)"
     return f"CASE WHEN {column} IS NULL THEN NULL WHEN list_contains({allowed}, {value}) THEN {value} ELSE '{OTHER}' END"

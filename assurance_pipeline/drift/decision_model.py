@@ -66,7 +66,10 @@ def train(frame: pd.DataFrame, inputs: dict[str, ContractColumn], decision_field
     if len(frame) < 4 * MIN_LEAF or frame[decision_field].nunique() < 2:
         return None
     spec = features(inputs)
-    x, y = matrix(frame, spec), frame[decision_field].astype(str).to_numpy()
+    # scikit-learn fits in float32, and refuses an infinity or a value past its range: such a value is clipped to
+    # the range's end, which every threshold (a midpoint between two float32 values) puts on the infinity's side.
+    limit = float(np.finfo(np.float32).max)
+    x, y = np.clip(matrix(frame, spec), -limit, limit), frame[decision_field].astype(str).to_numpy()
     tree = DecisionTreeClassifier(max_depth=MAX_DEPTH, min_samples_leaf=MIN_LEAF, random_state=seed).fit(x, y)
     model = _export(tree, spec, decision_field)
     model["trained_on"] = len(frame)

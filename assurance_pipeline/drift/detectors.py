@@ -23,12 +23,15 @@ import duckdb
 import numpy as np
 
 from assurance_pipeline.drift import statistics as st
-from assurance_pipeline.drift.cell_counts import LeafCounts, category_cells, count_cells, is_category, subject_cells, window_relation
+from assurance_pipeline.drift.cell_counts import LeafCounts, category_cells, count_cells, is_category, subject_cells
+from assurance_pipeline.drift.grouped_counts import server_counts
 from assurance_pipeline.findings.model import Finding
 from assurance_pipeline.sampling.population import PopulationProfile
+from assurance_pipeline.sources.decision_log import DecisionLog
 from assurance_pipeline.sources.window import Window
 from assurance_pipeline.standard.models import DecisionPoint, DriftFloors
 from assurance_pipeline.validation.conformance import sample_columns
+from assurance_pipeline.validation.point_rows import window_relation
 
 # Benjamini–Hochberg level. Under no drift every test's p-value is valid, so a cycle raises a false drift
 # finding with probability at most FDR; 3% rather than 5% keeps that rate under 5% in every data shape
@@ -60,25 +63,38 @@ class DriftTest:
         return asdict(self)
 
 
-def point_drift_tests(con: duckdb.DuckDBPyConnection, point: DecisionPoint, baseline: dict, window: Window) -> list[DriftTest]:
+def point_drift_tests(con: duckdb.DuckDBPyConnection, point: DecisionPoint, baseline: dict, window: Window,
+                      source: DecisionLog | None = None) -> list[DriftTest]:
     """Every drift test of one decision point's decisions in the window against its go-live baseline: both sides
-    counted into the same cells, the window's in one pushed-down scan of the `decisions` view (every decision of
-    the window, so the same window always gives the same tests; nothing but counts leaves the engine)."""
-    present = sample_columns(con, "decisions") & set(point.contract)
-    decision = point.decision_field if point.decision_field in present else None
+    counted into the same cells, the window's in one pushed-down scan (every decision of the window, so the same
+    window always gives the same tests; nothing but counts leaves the engine). A PostgreSQL `source` counts in the
+    server where its column types allow, else its window is copied into the workspace and counted there; any other
+    source is counted through the `decisions` view."""
     profiles = baseline.get("columns", {})
-    model = baseline.get("decision_model") if decision else None
-    decision_cells = category_cells(point.contract[decision]) if model and is_category(point.contract[decision]) else None
-    subjects = [n for n in [*point.drift_inputs(), *([decision] if decision and not decision_cells else [])] if n in present and n in profiles]
-    cells = {n: c for n in subjects if (c := subject_cells(profiles[n], point.contract[n]))}
-    counted, leaves = count_cells(con, point, window_relation(window.predicate()), present, cells, model, decision_cells)
-    floors = point.drift_floors
-    tests = [t for name, counts in counted.items()
-             if (t := _column_test("decision_drift" if name == decision else "data_drift", point.id, name, counts, profiles[name], floors))]
+
+    def subjects(present: set[str]) -> tuple[dict, dict | None, dict | None]:
+        decision = point.decision_field if point.decision_field in present else None
+        model = baseline.get("decision_model") if decision else None
+        decision_cells = category_cells(point.contract[decision]) if model and is_category(point.contract[decision]) else None
+        names = [n for n in [*point.drift_inputs(), *([decision] if decision and not decision_cells else [])] if n in present and n in profiles]
+        return {n: c for n in names if (c := subject_cells(profiles[n], point.contract[n]))}, model, decision_cells
+
+    server = source.postgres if source else None
+    counted = server_counts(server, point, window, subjects) if server else None
+    if counted is None:
+        if server:
+            source.attach(con, window)  # the window's rows, copied once into the workspace
+        present = sample_columns(con, "decisions") & set(point.contract)
+        cells, model, decision_cells = subjects(present)
+        counted = count_cells(con, point, window_relation(window.predicate()), present, cells, model, decision_cells)
+    counts, leaves = counted
+    floors, model = point.drift_floors, baseline.get("decision_model")
+    tests = [t for name, subject in counts.items()
+             if (t := _column_test("decision_drift" if name == point.decision_field else "data_drift", point.id, name, subject, profiles[name], floors))]
     if model and leaves:
         held_out = LeafCounts.from_records(model["leaves"])
         tests += [t for t in [_disagreement_test(point.id, model, leaves, held_out, floors.disagreement),
-                              _decision_mix_test(point.id, model, leaves, held_out, floors.jensen_shannon) if decision_cells else None] if t]
+                              _decision_mix_test(point.id, model, leaves, held_out, floors.jensen_shannon) if leaves.decisions is not None else None] if t]
     return tests
 
 

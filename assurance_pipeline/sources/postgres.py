@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -26,7 +26,7 @@ from sqlglot import exp
 from assurance_pipeline.errors import AssuranceError, SourceError, engine_error
 from assurance_pipeline.sources.selection_sql import key_bounds, selection_query
 from assurance_pipeline.sql_models import render
-from assurance_pipeline.standard.models import LOG_COLUMNS
+from assurance_pipeline.standard.models import LOG_COLUMNS, DecisionPoint
 
 if TYPE_CHECKING:
     import duckdb
@@ -160,6 +160,32 @@ class PostgresTable:
                     break
             return _arrow(rows, [*described, ("__selection_key", "VARCHAR")])
 
+    def aggregate(self, build: Callable[[set[str], dict[str, str]], tuple[str, dict, set[str]] | None]) -> list[tuple] | None:
+        """Rows of a DuckDB-dialect aggregate over `decisions`, run in the server: `build(present, types)` writes it
+        (sql, params, the flags it reads) for the relation's columns and the table's column types, or returns None
+        where the server would not compute what DuckDB computes. None then, and where sqlglot cannot carry it over or
+        the server refuses a value (a text compared with a number): the caller computes it in the workspace instead."""
+        import psycopg.errors
+
+        from assurance_pipeline.sources.transpile import NotPortable, to_dialect
+
+        with self.connect() as con:
+            columns = self.columns(con)
+            relation, described = self.relation(con, columns)
+            built = build({name for name, _ in described}, columns)
+            if built is None:
+                return None
+            sql, params, flags = built
+            try:
+                query = to_dialect(sql, params, flags, "postgres")
+            except NotPortable:
+                return None
+            try:
+                return con.execute(f"WITH decisions AS ({relation}) SELECT * FROM ({query}) AS aggregate_rows").fetchall()
+            except (psycopg.errors.DataError, psycopg.errors.UndefinedFunction, psycopg.errors.DatatypeMismatch,
+                    psycopg.errors.CannotCoerce):
+                return None
+
     def latest(self) -> object:
         """max(decided_at), computed by the server."""
         with self.connect() as con:
@@ -194,6 +220,19 @@ class PostgresTable:
             finally:
                 path.unlink(missing_ok=True)
         duck.execute("CREATE OR REPLACE TEMP TABLE __source_window AS SELECT $w AS w", {"w": marker})
+
+
+# The server types whose cast to a contract type is exactly DuckDB's TRY_CAST of the value as it arrives copied.
+_EXACT = {"integer": {"int2", "int4", "int8"}, "float": {"int2", "int4", "int8", "float4", "float8", "numeric"},
+          "boolean": {"bool"}, "string": {"text", "varchar"}, "timestamp": {"timestamptz"}}
+
+
+def casts_exactly(point: DecisionPoint, types: dict[str, str]) -> bool:
+    """Whether the server types these columns (name: server type) as DuckDB would: each cast to its contract type
+    without a value that DuckDB's TRY_CAST would turn NULL or round otherwise (a text amount, a float for an
+    integer), and no float category (DuckDB spells 30.0 where the server spells 30)."""
+    return all(kind in _EXACT.get(point.contract[name].type, ()) and not (point.contract[name].type == "float" and point.contract[name].isin)
+               for name, kind in types.items())
 
 
 def _arrow(rows: list[tuple], described: list[tuple[str, str]]) -> pa.Table:

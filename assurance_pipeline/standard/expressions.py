@@ -67,6 +67,33 @@ def mean_argument(text: str, columns: dict[str, str] | set[str]) -> str | None:
     return compile_expression(tree.this.sql(dialect="duckdb"), columns)
 
 
+# What PostgreSQL computes as DuckDB does, once `sources.transpile` has spelled it (division by zero included).
+_SAME_IN_SERVER = (
+    exp.Column, exp.Identifier, exp.Literal, exp.Boolean, exp.Null, exp.Paren, exp.Tuple, exp.And, exp.Or, exp.Not,
+    exp.EQ, exp.NEQ, exp.NullSafeEQ, exp.NullSafeNEQ, exp.In, exp.Is, exp.Case, exp.If, exp.Add, exp.Sub, exp.Mul,
+    exp.Div, exp.Neg, exp.Abs, exp.Coalesce, exp.DateDiff, exp.Avg, exp.Sum, exp.Count, exp.Star, exp.Filter, exp.Where,
+)
+_ORDERING = (exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between, exp.Min, exp.Max)
+
+
+def same_in_server(text: str, columns: dict[str, str]) -> bool:
+    """Whether PostgreSQL computes this (checked) expression exactly as DuckDB does, given the columns' contract
+    types. Not: round (ties go to even there), lower, upper and length (locale; characters against graphemes), %
+    (no modulo of doubles there), || and LIKE (spellings of numbers, escapes), a date_diff in any unit but days, and
+    the order of text (the server's collation is not DuckDB's byte order)."""
+    for node in _parse_single(text).walk():
+        if isinstance(node, exp.Var) and isinstance(node.parent, exp.DateDiff):
+            if node.name.lower() != "day":
+                return False
+        elif isinstance(node, _ORDERING):
+            if any(isinstance(n, exp.Literal) and n.is_string or isinstance(n, exp.Column) and columns.get(n.name) == "string"
+                   for n in node.walk()):
+                return False
+        elif not isinstance(node, _SAME_IN_SERVER):
+            return False
+    return True
+
+
 def referenced_columns(text: str) -> set[str]:
     """Column names an expression reads (for lineage and for the contract check)."""
     return {col.name for col in _parse_single(text).find_all(exp.Column)}

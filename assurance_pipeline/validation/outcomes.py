@@ -8,17 +8,25 @@ confidence interval at the tier's confidence (`outcome_bounds`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from assurance_pipeline.disclosure import MIN_DECISIONS_SHOWN
 from assurance_pipeline.sql_models import render
-from assurance_pipeline.standard.expressions import compile_expression, mean_argument, referenced_columns
+from assurance_pipeline.sources.postgres import casts_exactly
+from assurance_pipeline.standard.expressions import compile_expression, mean_argument, referenced_columns, same_in_server
 from assurance_pipeline.standard.models import DecisionPoint, OutcomeEvidence
 from assurance_pipeline.validation import outcome_bounds as ob
 from assurance_pipeline.validation.conformance import sample_columns
-from assurance_pipeline.validation.point_rows import point_rows_sql
+from assurance_pipeline.validation.point_rows import point_rows_sql, window_relation
+
+if TYPE_CHECKING:
+    from assurance_pipeline.sources.decision_log import DecisionLog
+    from assurance_pipeline.sources.postgres import PostgresTable
+    from assurance_pipeline.sources.window import Window
 
 NOT_COMPUTED = "not_computed"
 
@@ -55,8 +63,43 @@ def metric_values(con: duckdb.DuckDBPyConnection, point: DecisionPoint, relation
     """(rows, value per metric, rows each value rests on): each metric as one aggregate over the point's rows of
     `relation`, in one query."""
     present = sample_columns(con, relation) & set(point.contract)
+    return _metric_row(con.execute(metric_query(point, present, present, relation, metrics), {"decision_point": point.id}).fetchall()[0])
+
+
+def server_metric_values(server: PostgresTable, point: DecisionPoint, window: Window,
+                         metrics: list[OutcomeEvidence]) -> tuple[int, list, list[int]] | None:
+    """`metric_values` over the window computed in the server (only the aggregates leave it), or None where the
+    server would not compute exactly what DuckDB computes (see `same_in_server`, `casts_exactly`)."""
+    def build(present: set[str], types: dict[str, str]) -> tuple[str, dict, set[str]] | None:
+        present &= set(point.contract)
+        used = set().union(*(referenced_columns(oe.metric) for oe in metrics)) & present
+        if not all(same_in_server(oe.metric, point.columns()) for oe in metrics) or not casts_exactly(point, {n: types[n] for n in used if n in types}):
+            return None
+        relation = f"(SELECT * FROM decisions WHERE {window.predicate()}) AS window_rows"
+        flags = {n for n in used if point.contract[n].type == "boolean"}
+        return metric_query(point, present, used, relation, metrics), {"decision_point": point.id}, flags
+
+    rows = server.aggregate(build)
+    return _metric_row(rows[0]) if rows else None
+
+
+def window_metrics(con: duckdb.DuckDBPyConnection, point: DecisionPoint, window: Window, log: DecisionLog,
+                   ) -> Callable[[list[OutcomeEvidence]], tuple[int, list, list[int]]]:
+    """How a point's `over: window` metrics are computed: in a PostgreSQL server where it computes them as DuckDB
+    would, else over the window in the workspace (a PostgreSQL window copied into it first, once)."""
+    def values(metrics: list) -> tuple:
+        if log.postgres and (found := server_metric_values(log.postgres, point, window, metrics)) is not None:
+            return found
+        if log.postgres:
+            log.attach(con, window)
+        return metric_values(con, point, window_relation(window.predicate()), metrics)
+    return values
+
+
+def metric_query(point: DecisionPoint, present: set[str], typed: set[str], relation: str, metrics: list[OutcomeEvidence]) -> str:
+    """`outcome_evidence.sql` for the metrics over the point's rows of `relation`: a metric over a contract column the
+    log lacks (not in `present`) is NULL, not computed over NULLs; only the columns in `typed` are cast."""
     missing, columns = set(point.contract) - present, point.columns()
-    # A metric over a contract column the log lacks cannot be computed (NULL), not computed over NULLs.
     compiled = []
     for i, oe in enumerate(metrics):
         computable = not referenced_columns(oe.metric) & missing
@@ -64,20 +107,23 @@ def metric_values(con: duckdb.DuckDBPyConnection, point: DecisionPoint, relation
         compiled.append({"column": f"__metric_{i}",
                          "sql": compile_expression(oe.metric, columns, "metric") if computable else "CAST(NULL AS DOUBLE)",
                          "count_sql": f"count({argument})" if argument else "count(*)"})
-    rows_sql = point_rows_sql(point, present, relation=relation)
-    row = con.execute(render("outcome_evidence", point_rows=rows_sql, metrics=compiled), {"decision_point": point.id}).fetchall()[0]
+    return render("outcome_evidence", point_rows=point_rows_sql(point, typed, relation=relation), metrics=compiled)
+
+
+def _metric_row(row: tuple) -> tuple[int, list, list[int]]:
     values, counts = row[1::2], row[2::2]
     return int(row[0]), [None if v is None else float(v) for v in values], [int(c) for c in counts]
 
 
 def compute_outcomes(con: duckdb.DuckDBPyConnection, point: DecisionPoint, window_relation: str, confidence: float,
-                     population: int) -> list[OutcomeResult]:
-    """Every metric of the point: `over: window` ones in one aggregate over `window_relation`, `over: sample` ones
-    over the `sample` table with their intervals (exact if the sample is all `population` decisions)."""
+                     population: int, window_values: Callable[[list[OutcomeEvidence]], tuple] | None = None) -> list[OutcomeResult]:
+    """Every metric of the point: `over: window` ones in one aggregate over `window_relation` (or by `window_values`,
+    which computes them where the window is, as `metric_values` does), `over: sample` ones over the `sample` table
+    with their intervals (exact if the sample is all `population` decisions)."""
     by_window = [oe for oe in point.outcome_evidence if oe.over == "window"]
     results = {}
     if by_window:
-        rows, values, counts = metric_values(con, point, window_relation, by_window)
+        rows, values, counts = window_values(by_window) if window_values else metric_values(con, point, window_relation, by_window)
         for oe, value, resting in zip(by_window, values, counts, strict=True):
             results[oe.id] = _shown(_exact(point, oe, value, rows), resting)
     for oe in point.outcome_evidence:

@@ -20,3 +20,8 @@ def point_rows_sql(point: DecisionPoint, sample_columns: set[str], with_type_fla
             flag = f"({quote_ident(name)} IS NULL OR {typed} IS NOT NULL)"
             columns.append({"name": quote_ident(TYPED_FLAG + name), "expression": flag})
     return render("point_rows", columns=columns, relation=relation)
+
+
+def window_relation(predicate: str) -> str:
+    """The decision log over a window, as a relation `point_rows.sql` reads."""
+    return f"(SELECT * FROM decisions WHERE {predicate})"

@@ -93,7 +93,7 @@ def test_a_cycle_over_postgresql_draws_as_the_parquet_cycle(demo, capsys):
     again = _sampling(demo["root"], result["cycle_id"])["selected"]
     for point, then in sampling["selected"].items():
         assert {k: v[:len(then["decision_ids"])] for k, v in again[point].items()} == then, point
-    # Drift counts every decision of the window, copied from the server: the same tests as from the file.
+    # Drift counts every decision of the window, in the server: the same tests as from the file.
     drift = {cycle: json.loads((demo["root"] / "evidence" / "packs" / cycle / "drift.json").read_text())
              for cycle in (demo["cycle"]["cycle_id"], result["cycle_id"])}
     file_tests, server_tests = drift.values()
@@ -101,6 +101,11 @@ def test_a_cycle_over_postgresql_draws_as_the_parquet_cycle(demo, capsys):
     for ours, theirs in zip(server_tests, file_tests, strict=True):
         assert {k: v for k, v in ours.items() if not isinstance(v, float)} == {k: v for k, v in theirs.items() if not isinstance(v, float)}
         assert {k: v for k, v in ours.items() if isinstance(v, float)} == pytest.approx({k: v for k, v in theirs.items() if isinstance(v, float)}, rel=1e-9)
+    # Outcome Evidence over the window, computed in the server too: the file's values.
+    window_metrics = [[o for o in json.loads((demo["root"] / "evidence" / "packs" / cycle / "outcomes.json").read_text()) if o["over"] == "window"]
+                      for cycle in (demo["cycle"]["cycle_id"], result["cycle_id"])]
+    assert len(window_metrics[0]) >= 4 and [o["conclusion"] for o in window_metrics[0]] == [o["conclusion"] for o in window_metrics[1]]
+    assert [o["value"] for o in window_metrics[1]] == pytest.approx([o["value"] for o in window_metrics[0]], rel=1e-12)
     code = main(["reperform", result["cycle_id"], "--source", demo["sources"]["parquet"], "--evidence", str(demo["root"] / "evidence"), "--json"])
     assert code == 0 and json.loads(capsys.readouterr().out)["same"]
 

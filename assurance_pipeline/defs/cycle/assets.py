@@ -17,7 +17,7 @@ from assurance_pipeline.defs.resources import (
     TransientWorkspaceResource,
 )
 from assurance_pipeline.drift.baseline import read_baseline
-from assurance_pipeline.drift.cell_counts import window_relation
+from assurance_pipeline.validation.point_rows import window_relation
 from assurance_pipeline.drift.detectors import override_tests, point_drift_tests
 from assurance_pipeline.errors import AssuranceError, engine_error
 from assurance_pipeline.evidence.pack_page import standard_about
@@ -36,7 +36,7 @@ from assurance_pipeline.standard.integrity import IntegrityReport, check_integri
 from assurance_pipeline.standard.loading import load_standard, standard_files
 from assurance_pipeline.standard.models import Standard
 from assurance_pipeline.validation.conformance import validate_point
-from assurance_pipeline.validation.outcomes import compute_outcomes
+from assurance_pipeline.validation.outcomes import compute_outcomes, window_metrics
 
 GROUP = "governed_cycle"
 
@@ -159,11 +159,11 @@ def outcome_evidence(
         con = sample_workspace(workspace, confirmed_standard, sampling_plan, decision_sample, decision_log)
         window = Window.from_dict(confirmed_standard["window"])
         plans = [p for p in sampling_plan["plan"]["points"] if p["sample_size"]]
-        over_window = any(oe.over == "window" for p in plans for oe in loaded.decision_points[p["decision_point"]].outcome_evidence)
-        decision_log.attach(con, window, rows=over_window)  # a PostgreSQL source copies the window only if a metric needs it
+        decision_log.attach(con, window, rows=False)
         relation = window_relation(window.predicate())
         value = [o.to_dict() for p in plans
-                 for o in compute_outcomes(con, loaded.decision_points[p["decision_point"]], relation, p["confidence"], p["population"])]
+                 for o in compute_outcomes(con, loaded.decision_points[p["decision_point"]], relation, p["confidence"], p["population"],
+                                           window_metrics(con, loaded.decision_points[p["decision_point"]], window, decision_log.log))]
     return dg.Output(value, metadata=md.outcome_metadata(value))
 
 
@@ -186,9 +186,9 @@ def point_drift(
     with user_errors(f"source {decision_log.shown}"):
         baseline = checked_baseline(confirmed_standard) or {"points": {}}
         window = Window.from_dict(confirmed_standard["window"])
-        decision_log.attach(workspace.connection, window)
+        decision_log.attach(workspace.connection, window, rows=False)  # a PostgreSQL source counts in the server
         tests = point_drift_tests(workspace.connection, checked_standard(confirmed_standard).decision_points[point],
-                                  baseline["points"].get(point) or {}, window)
+                                  baseline["points"].get(point) or {}, window, decision_log.log)
     return [t.to_dict() for t in tests]
 
 
