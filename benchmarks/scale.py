@@ -195,7 +195,7 @@ with psycopg.connect('{PG}/{database}') as pg:
 """
     subprocess.run([BIN / "python", "-c", code], check=True)
     subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-qc", f"\\copy decisions FROM '{csv}' CSV HEADER"], check=True)
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-qc", "ANALYZE decisions"], check=True)
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-qc", "VACUUM (ANALYZE) decisions"], check=True)
     csv.unlink()
     return f"{PG}/{database}?table=decisions"
 

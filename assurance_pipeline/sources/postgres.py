@@ -45,7 +45,6 @@ _ARROW = {"BOOLEAN": pa.bool_(), "SMALLINT": pa.int16(), "INTEGER": pa.int32(), 
 _LOG_TYPES = {"string": ("text", "VARCHAR"), "integer": ("int8", "BIGINT"), "float": ("float8", "DOUBLE"),
               "boolean": ("bool", "BOOLEAN"), "timestamp": ("timestamptz", "TIMESTAMPTZ")}
 _NORMALIZED = {"decision_id": ("text", "VARCHAR"), "decided_at": ("timestamptz", "TIMESTAMPTZ")}
-_MASK = 2**64 - 1
 WINDOW_ROWS = "__source_rows"
 
 
@@ -82,7 +81,7 @@ class PostgresTable:
             raise AssuranceError(f"source {self.shown}: reading PostgreSQL needs psycopg 3 (pip install 'psycopg[binary]')") from None
         try:
             con = psycopg.connect(conninfo, autocommit=True, connect_timeout=10, application_name="assurance",
-                                  options="-c TimeZone=UTC -c default_transaction_read_only=on")
+                                  options="-c TimeZone=UTC -c default_transaction_read_only=on -c jit=off")
         except psycopg.Error as err:
             raise SourceError(f"source {self.shown}: cannot connect: {self._first_line(err)}") from None
         try:
@@ -141,7 +140,7 @@ class PostgresTable:
             relation, _ = self.relation(con, self.columns(con))
             profile = render("postgres/population_profile", relation=relation, window=window.predicate())
             ids = render("postgres/decision_ids", relation=relation, window=window.predicate())
-            rows = [(*r[:11], *_fingerprint_parts(r[11], r[12:20])) for r in con.execute(profile).fetchall()]
+            rows = [(*r[:11], *_fingerprint_parts(r[12:28])) for r in con.execute(profile).fetchall()]
             problems = con.execute(ids).fetchall()
         return rows, problems, f"{profile.strip()};\n{ids.strip()}"
 
@@ -240,10 +239,11 @@ def _arrow(rows: list[tuple], described: list[tuple[str, str]]) -> pa.Table:
     return pa.table({name: pa.array(list(values), type=_ARROW[kind]) for (name, kind), values in zip(described, columns, strict=True)})
 
 
-def _fingerprint_parts(xor_big_endian: int | None, byte_sums: tuple) -> tuple[int, int]:
-    """DuckDB's (bit_xor, sum) of md5_number_lower over a group, from the server's big-endian XOR and per-byte sums."""
-    xor = int.from_bytes(((xor_big_endian or 0) & _MASK).to_bytes(8, "big"), "little")
-    return xor, sum(int(total or 0) << (8 * k) for k, total in enumerate(byte_sums))
+def _fingerprint_parts(per_byte: tuple) -> tuple[int, int]:
+    """DuckDB's (bit_xor, sum) of md5_number_lower over a group, from the server's XOR and sum of each of the md5's
+    bytes 8-15 (alternating): byte 8 + k is the number's k-th byte, little-endian."""
+    xors, sums = per_byte[0::2], per_byte[1::2]
+    return (sum(int(x or 0) << (8 * k) for k, x in enumerate(xors)), sum(int(total or 0) << (8 * k) for k, total in enumerate(sums)))
 
 
 def _literal(value: str) -> str:

@@ -212,3 +212,17 @@ def test_a_heavy_tailed_amount_half_again_as_large_clears_the_floor_in_robust_sd
             robust += test.effect >= point.drift_floors.wasserstein_sd
             in_sd += test.effect * test.scale / profile["columns"]["amount"]["std"] >= point.drift_floors.wasserstein_sd
     assert significant == robust == 36 and in_sd <= 30, (significant, robust, in_sd)
+
+
+def test_infinite_and_huge_inputs_at_go_live_fit_the_decision_model_and_land_in_the_same_leaves():
+    """scikit-learn refuses infinities and values past float32: they are fitted at the range's end, where every
+    threshold leaves them on the infinity's side, so the SQL leaf and the Python walk agree on them."""
+    table = _log(np.random.default_rng(5), 3_000).to_pandas()
+    table.loc[::10, "amount"] = np.inf
+    table.loc[5::10, "amount"] = -np.inf
+    table.loc[7::50, "amount"] = 1e300
+    model = _baseline(pa.Table.from_pandas(table, preserve_index=False))["decision_model"]
+    assert model is not None
+    _, counted = count_cells(_connection(pa.Table.from_pandas(table, preserve_index=False)), POINT, "decisions", set(POINT.contract), {}, model)
+    leaf = leaves(model, table)
+    assert counted.decided == {int(i): int(np.sum(leaf == i)) for i in np.unique(leaf)}
