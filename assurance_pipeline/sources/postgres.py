@@ -3,9 +3,10 @@
 The cycle's work runs in the server: the population profile and the id checks are aggregates, and the keyed-hash
 selection ranks each point's decisions by sha256(seed || ':' || decision_id) there, exactly as DuckDB does for a
 file (the portable query `selection_sql` writes in PostgreSQL's dialect), so only the n selected rows per point
-leave it. Steps that need every row of the window (drift counts, window outcome metrics, the baseline) stream that
-window's rows into the transient workspace (a COPY into its spill folder, loaded and removed at once). The table and schema
-are quoted identifiers; the password (in the URI, PGPASSWORD or a .pgpass) goes to libpq only and is never shown.
+leave it. The window's drift counts and Outcome Evidence metrics run there too (`aggregate`), where the server
+computes exactly what DuckDB computes; otherwise, and for the baseline, the window's rows are streamed into the
+transient workspace (a COPY into its spill folder, loaded and removed at once). The table and schema are quoted
+identifiers; the password (in the URI, PGPASSWORD or a .pgpass) goes to libpq only and is never shown.
 """
 
 from __future__ import annotations
