@@ -6,7 +6,7 @@ spells it or else OTHER, and the decision model's leaf is `leaf_sql`. The query 
 from the very pieces `count_cells` uses (`point_rows.sql`, `number_sql`, `leaf_sql`) and transpiled by sqlglot,
 every value a literal sqlglot escapes, so the server counts where the decisions live and only counts and means
 leave it. A server's casts are not DuckDB's TRY_CAST: the caller counts there only where the columns' types make
-the two the same (`PostgresTable.counts_exactly`).
+the two the same (`sources.postgres.casts_exactly`).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from sqlglot import exp
 from assurance_pipeline.drift.cell_counts import LEAF, LeafCounts, category_sql
 from assurance_pipeline.drift.decision_model import leaf_sql, number_sql
 from assurance_pipeline.sources.decision_log import quote_ident
-from assurance_pipeline.standard.models import DecisionPoint
 from assurance_pipeline.sources.postgres import casts_exactly
-from assurance_pipeline.validation.point_rows import point_rows_sql
+from assurance_pipeline.standard.models import DecisionPoint
+from assurance_pipeline.validation.point_rows import point_rows_sql, window_relation
 
 if TYPE_CHECKING:
     from assurance_pipeline.sources.postgres import PostgresTable
@@ -46,7 +46,7 @@ def grouped_counts_query(point: DecisionPoint, present: set[str], cells: dict[st
             params[f"allowed_{i}"] = cell["categories"]
             keys.append(category_sql(quote_ident(name), f"$allowed_{i}"))
     sets = [[j] for j in range(len(keys))]
-    rows = f"({point_rows_sql(point, present, relation=f'(SELECT * FROM decisions WHERE {window_predicate}) AS window_rows')}) AS point_rows"
+    rows = f"({point_rows_sql(point, present, relation=f'{window_relation(window_predicate)} AS window_rows')}) AS point_rows"
     if model:
         leaf, tree_params = leaf_sql(model)
         params |= tree_params

@@ -75,8 +75,8 @@ def server_metric_values(server: PostgresTable, point: DecisionPoint, window: Wi
         used = set().union(*(referenced_columns(oe.metric) for oe in metrics)) & present
         if not all(same_in_server(oe.metric, point.columns()) for oe in metrics) or not casts_exactly(point, {n: types[n] for n in used if n in types}):
             return None
-        relation = f"(SELECT * FROM decisions WHERE {window.predicate()}) AS window_rows"
         flags = {n for n in used if point.contract[n].type == "boolean"}
+        relation = f"{window_relation(window.predicate())} AS window_rows"  # a server names every subquery
         return metric_query(point, present, used, relation, metrics), {"decision_point": point.id}, flags
 
     rows = server.aggregate(build)

@@ -182,3 +182,17 @@ def test_values_reach_the_server_as_escaped_literals_never_as_sql(logs):
     with psycopg.connect(admin_uri(logs["database"])) as pg:
         assert pg.execute(sql).fetchone()[0] == 0
         assert pg.execute("SELECT count(*) FROM decisions").fetchone()[0] == 2_880
+
+
+def test_a_hostile_column_name_stays_one_quoted_identifier_in_the_server(logs):
+    import psycopg
+
+    from assurance_pipeline.sources.decision_log import quote_ident
+
+    name = 'we"ird %s col); DROP TABLE decisions; --'
+    sql = to_dialect(f"SELECT count({quote_ident(name)}) FILTER (WHERE {quote_ident(name)} > $v) FROM hostile", {"v": 1.0}, set(), "postgres")
+    with psycopg.connect(admin_uri(logs["database"])) as pg:
+        pg.execute(f'CREATE TEMP TABLE hostile ({psycopg.sql.Identifier(name).as_string(pg)} int)')
+        pg.execute("INSERT INTO hostile VALUES (1), (2), (3)")
+        assert pg.execute(sql).fetchone()[0] == 2
+        assert pg.execute("SELECT count(*) FROM decisions").fetchone()[0] == 2_880

@@ -17,7 +17,6 @@ from assurance_pipeline.defs.resources import (
     TransientWorkspaceResource,
 )
 from assurance_pipeline.drift.baseline import read_baseline
-from assurance_pipeline.validation.point_rows import window_relation
 from assurance_pipeline.drift.detectors import override_tests, point_drift_tests
 from assurance_pipeline.errors import AssuranceError, engine_error
 from assurance_pipeline.evidence.pack_page import standard_about
@@ -37,6 +36,7 @@ from assurance_pipeline.standard.loading import load_standard, standard_files
 from assurance_pipeline.standard.models import Standard
 from assurance_pipeline.validation.conformance import validate_point
 from assurance_pipeline.validation.outcomes import compute_outcomes, window_metrics
+from assurance_pipeline.validation.point_rows import window_relation
 
 GROUP = "governed_cycle"
 
