@@ -25,7 +25,7 @@ class NotPortable(ValueError):
 def to_dialect(sql: str, params: dict[str, object], flags: set[str], dialect: str) -> str:
     """`sql` (DuckDB) in `dialect`; `flags` are the boolean columns it reads."""
     def replace(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Bracket) and isinstance(node.this, exp.Placeholder):
+        if isinstance(node, exp.Bracket) and isinstance(node.this, exp.Placeholder) and node.expressions[0].is_int:
             return literal(params[node.this.name][int(node.expressions[0].name)])
         if isinstance(node, exp.Placeholder):
             return literal(params[node.name])
