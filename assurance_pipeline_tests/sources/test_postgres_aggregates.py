@@ -30,8 +30,8 @@ WINDOW = Window.from_dict({"from": "2026-01-02T00:00:00Z", "to": "2026-01-03T00:
 
 
 def _hostile(table: pa.Table) -> pa.Table:
-    """The generated log with what a real one holds: NaN, infinities and NULL amounts, a channel outside the
-    contract spelled to break out of a literal, and a rating of a point mass."""
+    """The generated log (NaN amounts, a fee that is zero on 40% of rows) with more of what a real one holds: infinite
+    and NULL amounts, NULL channels and a channel outside the contract spelled to break out of a literal."""
     frame = table.to_pandas()
     frame.loc[::97, "amount"] = math.inf
     frame.loc[::89, "amount"] = -math.inf
