@@ -19,7 +19,7 @@ from sqlglot import exp
 from assurance_pipeline.drift.cell_counts import LEAF, LeafCounts, category_sql
 from assurance_pipeline.drift.decision_model import leaf_sql, number_sql
 from assurance_pipeline.sources.decision_log import quote_ident
-from assurance_pipeline.sources.postgres import casts_exactly
+from assurance_pipeline.sources.postgres import ServerQuery, casts_exactly
 from assurance_pipeline.standard.models import DecisionPoint
 from assurance_pipeline.validation.point_rows import point_rows_sql, window_relation
 
@@ -76,21 +76,17 @@ def server_counts(server: PostgresTable, point: DecisionPoint, window: Window,
                   subjects: Callable[[set[str]], tuple[dict, dict | None, dict | None]]) -> tuple[dict, LeafCounts | None] | None:
     """The point's window counted in the server, shaped as `count_cells` returns them; `subjects(present)` gives
     (cells, model, decision_cells) for the columns there are. None where the server would type a column otherwise."""
-    counted: dict[str, tuple] = {}
-
-    def build(present: set[str], types: dict[str, str]) -> tuple[str, dict, set[str]] | None:
-        cells, model, decision_cells = counted["subjects"] = subjects(present & set(point.contract))
+    def build(present: set[str], types: dict[str, str]) -> ServerQuery | None:
+        cells, model, decision_cells = subjects(present & set(point.contract))
         used = {*cells, *([f["column"] for f in model["features"]] + [model["decision_field"]] if model else [])}
         query = grouped_counts_query(point, present & used, cells, window.predicate(), model, decision_cells)
-        if not casts_exactly(point, {n: types[n] for n in used if n in types}) or query is None:
+        if query is not None and not casts_exactly(point, {n: types[n] for n in used if n in types}):
             return None
-        return *query, {n for n in used if point.contract[n].type == "boolean"}
+        sql, params = query or (None, {})  # nothing to count: nothing asked of the server
+        return ServerQuery(sql, params, {n for n in used if point.contract[n].type == "boolean"},
+                           lambda rows: counts_from_rows(rows, cells, model, decision_cells))
 
-    rows = server.aggregate(build)
-    if rows is None:
-        cells, model, _ = counted.get("subjects", ({}, None, None))
-        return ({}, None) if "subjects" in counted and not cells and not model else None
-    return counts_from_rows(rows, *counted["subjects"])
+    return server.aggregate(build)
 
 
 def counts_from_rows(rows: list[tuple], cells: dict[str, dict], model: dict | None = None, decision_cells: dict | None = None,

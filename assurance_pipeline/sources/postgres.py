@@ -50,6 +50,17 @@ WINDOW_ROWS = "__source_rows"
 
 
 @dataclass(frozen=True)
+class ServerQuery:
+    """An aggregate for `PostgresTable.aggregate`: DuckDB SQL over `decisions` (None: nothing to ask the server), its
+    `$` parameters, the boolean columns it reads, and how its rows become the caller's result."""
+
+    sql: str | None
+    params: dict
+    flags: set[str]
+    parse: Callable[[list[tuple]], object]
+
+
+@dataclass(frozen=True)
 class PostgresTable:
     """One table (or view) of a PostgreSQL database; `shown` is the URI with its password masked."""
 
@@ -160,11 +171,11 @@ class PostgresTable:
                     break
             return _arrow(rows, [*described, ("__selection_key", "VARCHAR")])
 
-    def aggregate(self, build: Callable[[set[str], dict[str, str]], tuple[str, dict, set[str]] | None]) -> list[tuple] | None:
-        """Rows of a DuckDB-dialect aggregate over `decisions`, run in the server: `build(present, types)` writes it
-        (sql, params, the flags it reads) for the relation's columns and the table's column types, or returns None
-        where the server would not compute what DuckDB computes. None then, and where sqlglot cannot carry it over or
-        the server refuses a value (a text compared with a number): the caller computes it in the workspace instead."""
+    def aggregate(self, build: Callable[[set[str], dict[str, str]], ServerQuery | None]) -> object | None:
+        """An aggregate over `decisions` run in the server, parsed: `build(present, types)` writes it for the
+        relation's columns and the table's column types, or returns None where the server would not compute what
+        DuckDB computes. None then, and where sqlglot cannot carry it over or the server refuses a value (a text
+        compared with a number): the caller computes it in the workspace instead."""
         import psycopg.errors
 
         from assurance_pipeline.sources.transpile import NotPortable, to_dialect
@@ -172,19 +183,21 @@ class PostgresTable:
         with self.connect() as con:
             columns = self.columns(con)
             relation, described = self.relation(con, columns)
-            built = build({name for name, _ in described}, columns)
-            if built is None:
+            query = build({name for name, _ in described}, columns)
+            if query is None:
                 return None
-            sql, params, flags = built
+            if query.sql is None:
+                return query.parse([])
             try:
-                query = to_dialect(sql, params, flags, "postgres")
+                sql = to_dialect(query.sql, query.params, query.flags, "postgres")
             except NotPortable:
                 return None
             try:
-                return con.execute(f"WITH decisions AS ({relation}) SELECT * FROM ({query}) AS aggregate_rows").fetchall()
+                rows = con.execute(f"WITH decisions AS ({relation}) SELECT * FROM ({sql}) AS aggregate_rows").fetchall()
             except (psycopg.errors.DataError, psycopg.errors.UndefinedFunction, psycopg.errors.DatatypeMismatch,
                     psycopg.errors.CannotCoerce):
                 return None
+        return query.parse(rows)
 
     def latest(self) -> object:
         """max(decided_at), computed by the server."""

@@ -16,7 +16,7 @@ import duckdb
 
 from assurance_pipeline.disclosure import MIN_DECISIONS_SHOWN
 from assurance_pipeline.sql_models import render
-from assurance_pipeline.sources.postgres import casts_exactly
+from assurance_pipeline.sources.postgres import ServerQuery, casts_exactly
 from assurance_pipeline.standard.expressions import compile_expression, mean_argument, referenced_columns, same_in_server
 from assurance_pipeline.standard.models import DecisionPoint, OutcomeEvidence
 from assurance_pipeline.validation import outcome_bounds as ob
@@ -70,17 +70,16 @@ def server_metric_values(server: PostgresTable, point: DecisionPoint, window: Wi
                          metrics: list[OutcomeEvidence]) -> tuple[int, list, list[int]] | None:
     """`metric_values` over the window computed in the server (only the aggregates leave it), or None where the
     server would not compute exactly what DuckDB computes (see `same_in_server`, `casts_exactly`)."""
-    def build(present: set[str], types: dict[str, str]) -> tuple[str, dict, set[str]] | None:
+    def build(present: set[str], types: dict[str, str]) -> ServerQuery | None:
         present &= set(point.contract)
         used = set().union(*(referenced_columns(oe.metric) for oe in metrics)) & present
         if not all(same_in_server(oe.metric, point.columns()) for oe in metrics) or not casts_exactly(point, {n: types[n] for n in used if n in types}):
             return None
-        flags = {n for n in used if point.contract[n].type == "boolean"}
         relation = f"{window_relation(window.predicate())} AS window_rows"  # a server names every subquery
-        return metric_query(point, present, used, relation, metrics), {"decision_point": point.id}, flags
+        return ServerQuery(metric_query(point, present, used, relation, metrics), {"decision_point": point.id},
+                           {n for n in used if point.contract[n].type == "boolean"}, lambda rows: _metric_row(rows[0]))
 
-    rows = server.aggregate(build)
-    return _metric_row(rows[0]) if rows else None
+    return server.aggregate(build)
 
 
 def window_metrics(con: duckdb.DuckDBPyConnection, point: DecisionPoint, window: Window, log: DecisionLog,
