@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlparse
 
 import pyarrow as pa
-from sqlglot import exp
 
 from assurance_pipeline.errors import AssuranceError, SourceError, engine_error
 from assurance_pipeline.sources.selection_sql import key_bounds, selection_query
@@ -207,6 +206,7 @@ class PostgresTable:
 
     def load_window(self, duck: duckdb.DuckDBPyConnection, window: Window | None) -> None:
         """Copy the window's rows (every row without a window) into the workspace as `__source_rows`, once per window."""
+        from assurance_pipeline.sources.decision_log import quote_literal  # it imports this module
         from assurance_pipeline.sources.window import Window
 
         window = window or Window()
@@ -227,8 +227,8 @@ class PostgresTable:
                                           "TO STDOUT (FORMAT csv, HEADER, NULL '\\N')") as copy:
                     for chunk in copy:
                         out.write(chunk)
-                columns = ", ".join(f"{_literal(name)}: {_literal(kind)}" for name, kind in described)
-                duck.execute(f"CREATE OR REPLACE TEMP TABLE {WINDOW_ROWS} AS SELECT * FROM read_csv({_literal(str(path))}, "
+                columns = ", ".join(f"{quote_literal(name)}: {quote_literal(kind)}" for name, kind in described)
+                duck.execute(f"CREATE OR REPLACE TEMP TABLE {WINDOW_ROWS} AS SELECT * FROM read_csv({quote_literal(str(path))}, "
                              f"header = true, nullstr = '\\N', allow_quoted_nulls = false, columns = {{{columns}}})")
             finally:
                 path.unlink(missing_ok=True)
@@ -258,8 +258,3 @@ def _fingerprint_parts(per_byte: tuple) -> tuple[int, int]:
     bytes 8-15 (alternating): byte 8 + k is the number's k-th byte, little-endian."""
     xors, sums = per_byte[0::2], per_byte[1::2]
     return (sum(int(x or 0) << (8 * k) for k, x in enumerate(xors)), sum(int(total or 0) << (8 * k) for k, total in enumerate(sums)))
-
-
-def _literal(value: str) -> str:
-    """A DuckDB string literal (a path, a column name or type), escaped by sqlglot."""
-    return exp.Literal.string(value).sql(dialect="duckdb")
