@@ -100,14 +100,23 @@ def run_scoped_io_manager(init_context: dg.InitResourceContext) -> Iterator[Pick
     each other's values; the folder goes when the run ends, as a cycle's values are only needed within its run (so
     every asset of a cycle is materialized in one run). They are ids, counts and statistics, never a row's values."""
     run = init_context.dagster_run
-    instance = init_context.instance
-    base = init_context.resource_config.get("base_dir") or (instance.storage_directory() if instance else tempfile.gettempdir())
-    folder = Path(base) / "runs" / (run.run_id if run else "no-run")
+    folder = run_values_folder(init_context.instance, run, init_context.resource_config.get("base_dir"))
     try:
         yield _RunValues(base_dir=str(folder))
     finally:
         if not _steps_in_processes(run):  # a step process's values are the next step's inputs: the run's end removes them
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_values_folder(instance: dg.DagsterInstance | None, run: dg.DagsterRun | None, base_dir: str | None = None) -> Path:
+    """Where a run's handed-over values live: `<base_dir, else the instance's storage>/runs/<run id>/`."""
+    base = base_dir or (instance.storage_directory() if instance else tempfile.gettempdir())
+    return Path(base) / "runs" / (run.run_id if run else "no-run")
+
+
+def configured_base_dir(run: dg.DagsterRun) -> str | None:
+    """The IO manager's `base_dir` as the run's config set it, if it did."""
+    return (((run.run_config or {}).get("resources") or {}).get("io_manager") or {}).get("config", {}).get("base_dir")
 
 
 def _steps_in_processes(run: dg.DagsterRun | None) -> bool:

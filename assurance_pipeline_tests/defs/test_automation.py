@@ -65,10 +65,12 @@ def test_definitions_load():
 def test_job_schedules_and_sensor_are_defined(job: dg.JobDefinition):
     assert job.name == "governed_cycle"
     assert {s.name for s in defs.schedules} == {"critical_tier_cycle", "high_tier_cycle", "routine_tier_cycle"}
-    assert {s.name for s in defs.sensors} == {"new_decisions_sensor", "second_stage_sensor", "demo_replay_sensor"}
-    assert all(s.default_status == dg.DefaultSensorStatus.STOPPED for s in defs.sensors)  # each is turned on by hand
-    starters = [*defs.schedules, *(s for s in defs.sensors if s.name != "demo_replay_sensor")]  # the replay starts no run
-    assert all(s.job_name == "governed_cycle" for s in starters) and not defs.get_sensor_def("demo_replay_sensor").has_jobs
+    assert {s.name for s in defs.sensors} == {"new_decisions_sensor", "second_stage_sensor", "demo_replay_sensor", "run_values_cleanup_sensor"}
+    quiet = {"demo_replay_sensor", "run_values_cleanup_sensor"}  # start no run
+    starters = [*defs.schedules, *(s for s in defs.sensors if s.name not in quiet)]
+    assert all(s.job_name == "governed_cycle" for s in starters) and not any(defs.get_sensor_def(name).has_jobs for name in quiet)
+    assert all(s.default_status == dg.DefaultSensorStatus.STOPPED for s in defs.sensors if s.name != "run_values_cleanup_sensor")  # on by hand
+    assert defs.get_sensor_def("run_values_cleanup_sensor").default_status == dg.DefaultSensorStatus.RUNNING  # tidying needs no one
     cycle_steps = {a.key.path[-1] for a in CYCLE_ASSETS}
     assert cycle_steps <= {key.path[-1] for key in job.asset_layer.executable_asset_keys}
     assert {c.check_key.name for c in CYCLE_CHECKS} <= {key.name for key in job.asset_layer.asset_graph.asset_check_keys}

@@ -30,4 +30,4 @@ def test_dg_list_defs_lists_the_cycle_jobs_schedules_and_sensors():
     assert {a["asset_key"] for a in defs["assets"]} == {key.to_user_string() for a in CYCLE_ASSETS for key in a.keys}
     assert {j["name"] for j in defs["jobs"]} >= {"governed_cycle", "record_disposition"}
     assert {s["name"] for s in defs["schedules"]} == {"critical_tier_cycle", "high_tier_cycle", "routine_tier_cycle"}
-    assert {s["name"] for s in defs["sensors"]} == {"new_decisions_sensor", "second_stage_sensor", "demo_replay_sensor"}
+    assert {s["name"] for s in defs["sensors"]} == {"new_decisions_sensor", "second_stage_sensor", "demo_replay_sensor", "run_values_cleanup_sensor"}

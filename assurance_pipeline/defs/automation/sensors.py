@@ -1,7 +1,9 @@
 """Start a cycle when new decisions arrive (the cursor is the high-water mark of `decided_at`), a second stage when a
-critical point's plan extended, and keep the demo's log growing as time passes (the living demo)."""
+critical point's plan extended, keep the demo's log growing as time passes (the living demo), and remove what a
+finished cycle's step processes handed each other."""
 
 import json
+import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import duckdb
 from assurance_pipeline.defs.automation.jobs import cycle_run_config, governed_cycle_job
 from assurance_pipeline.defs.automation.schedules import DEFAULT_CADENCES, tier_cadence
 from assurance_pipeline.defs.cycle.partitions import CYCLE_WINDOWS, window_key
-from assurance_pipeline.defs.resources import DecisionLogResource, EvidenceStoreResource
+from assurance_pipeline.defs.resources import DecisionLogResource, EvidenceStoreResource, configured_base_dir, run_values_folder
 from assurance_pipeline.demo.replay import Pattern, pattern_of, replay
 from assurance_pipeline.errors import AssuranceError, engine_error
 from assurance_pipeline.sources.window import Window
@@ -109,3 +111,31 @@ def demo_replay_sensor(context: dg.SensorEvaluationContext, decision_log: Decisi
             else f"the demo log already reaches {after.isoformat()}: decisions are added from then on")
     context.log.info(said)  # counts and instants only: never a decision's values
     return dg.SkipReason(said)
+
+
+_FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
+_OVERLAP = timedelta(minutes=1)
+
+
+@dg.sensor(minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Removes a finished cycle's handed-over values (ids, counts, statistics), which a run whose steps "
+           "ran in processes of their own (the multiprocess executor) leaves for its steps until it ends.")
+def run_values_cleanup_sensor(context: dg.SensorEvaluationContext):
+    """Its cursor is the update time of the last finished run it looked at; a run that ended while the daemon was
+    down is found on its next tick. Runs updated up to a minute before the cursor are looked at again (a run's
+    update time may equal the cursor's to the storage's precision); removing is idempotent. Starts no run."""
+    after = float(context.cursor) - _OVERLAP.total_seconds() if context.cursor else None
+    records = context.instance.get_run_records(
+        dg.RunsFilter(job_name=governed_cycle_job.name, statuses=_FINISHED,
+                      updated_after=datetime.fromtimestamp(after, UTC) if after is not None else None),
+        limit=1000, order_by="update_timestamp", ascending=True)
+    removed = 0
+    for record in records:
+        folder = run_values_folder(context.instance, record.dagster_run, configured_base_dir(record.dagster_run))
+        if folder.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    if records:
+        context.update_cursor(str(max(r.update_timestamp.timestamp() for r in records)))
+    return dg.SkipReason(f"removed the handed-over values of {removed} finished cycle run(s)" if removed
+                         else "no finished cycle run left values behind")

@@ -16,7 +16,7 @@ from assurance_pipeline.defs.cycle.checks import CYCLE_CHECKS
 from assurance_pipeline.defs.cycle.lineage import with_standard_version
 from assurance_pipeline.defs.cycle.partitions import add_window, window_key
 from assurance_pipeline.defs.cycle.progress import step_lines
-from assurance_pipeline.defs.resources import cycle_resources, resources_from_env
+from assurance_pipeline.defs.resources import configured_base_dir, cycle_resources, resources_from_env, run_values_folder
 from assurance_pipeline.errors import AssuranceError, EvidenceStoreError
 from assurance_pipeline.evidence.checkpoints import STORE_FILE, identity, store_key
 from assurance_pipeline.evidence.ledger import Ledger
@@ -101,7 +101,7 @@ def _run_in_processes(standard_dir: Path, source: str, evidence_dir: Path, insta
         add_window(active, key)
         with dg.execute_job(dg.reconstructable(governed_cycle_from_env), instance=active, run_config=run_config,
                             tags={**tags, "dagster/partition": key}, raise_on_error=False) as outcome:
-            shutil.rmtree(Path(active.storage_directory()) / "runs" / outcome.run_id, ignore_errors=True)
+            shutil.rmtree(run_values_folder(active, outcome.dagster_run, configured_base_dir(outcome.dagster_run)), ignore_errors=True)
             return _recorded(evidence_dir, outcome)
 
 
