@@ -7,14 +7,14 @@ import dagster as dg
 from dagster._core.test_utils import create_run_for_test
 
 from assurance_pipeline.defs.automation.sensors import run_values_cleanup_sensor
-from assurance_pipeline.defs.resources import run_values_folder
 
 
 def _run_with_values(instance: dg.DagsterInstance, status: dg.DagsterRunStatus, job_name: str = "governed_cycle",
-                     run_config: dict | None = None) -> Path:
-    run = create_run_for_test(instance, job_name=job_name, status=status, run_config=run_config or {})
-    base = ((run_config or {}).get("resources") or {}).get("io_manager", {}).get("config", {}).get("base_dir")
-    folder = run_values_folder(instance, run, base)
+                     base_dir: Path | None = None) -> Path:
+    """A run, and a folder of values where the IO manager keeps them (`<base_dir or storage>/runs/<run id>/`)."""
+    run_config = {"resources": {"io_manager": {"config": {"base_dir": str(base_dir)}}}} if base_dir else {}
+    run = create_run_for_test(instance, job_name=job_name, status=status, run_config=run_config)
+    folder = (base_dir or Path(instance.storage_directory())) / "runs" / run.run_id
     (folder / "decision_sample").mkdir(parents=True)
     (folder / "decision_sample" / "value").write_bytes(b"ids and counts")
     return folder
@@ -31,8 +31,7 @@ def test_the_values_of_finished_cycles_go_and_only_theirs(tmp_path):
     with dg.instance_for_test(temp_dir=str(tmp_path / "home")) as instance:
         finished = [_run_with_values(instance, status) for status in
                     (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)]
-        elsewhere = _run_with_values(instance, dg.DagsterRunStatus.SUCCESS, run_config={
-            "resources": {"io_manager": {"config": {"base_dir": str(tmp_path / "shared")}}}})
+        elsewhere = _run_with_values(instance, dg.DagsterRunStatus.SUCCESS, base_dir=tmp_path / "shared")
         running = _run_with_values(instance, dg.DagsterRunStatus.STARTED)
         other_job = _run_with_values(instance, dg.DagsterRunStatus.SUCCESS, job_name="record_disposition")
 
