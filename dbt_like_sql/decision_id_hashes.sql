@@ -1,8 +1,10 @@
 -- The first pass of decision_ids.sql: the window's rows grouped by DuckDB's 64-bit hash of (point, id), keeping the
 -- hashes found on more than one row and the rows without an id, so memory holds numbers, not ids (a 100M-decision
--- log: 4x faster than grouping the ids themselves, and half the memory). Only numbers and counts: no id, no value.
+-- log: 4x faster than grouping the ids themselves, and half the memory). The point is in the hash, not in the key
+-- (a string in the key doubles the time: 7.7 against 3.6 s over 45M ids); rows without an id are named by point in
+-- a pass of their own. Only numbers and counts: no id, no value.
 CREATE OR REPLACE TEMP TABLE decision_id_hashes AS
-SELECT decision_point, decision_id IS NULL AS missing, hash(decision_point, decision_id) AS h, count(*) AS n
+SELECT decision_id IS NULL AS missing, hash(decision_point, decision_id) AS h, count(*) AS n
 FROM decisions
 WHERE {{ window }}
 GROUP BY ALL

@@ -2,7 +2,8 @@
 -- ids are logged more than once and on how many rows, and the ten lowest of those ids (ids only, no row value).
 -- Neither kind of row can be sampled: the sampling frame is the ids logged exactly once (sample_selection.sql).
 -- The second pass after decision_id_hashes.sql: the ids of the hashes found on more than one row, counted exactly
--- (two different ids that share a hash are told apart here); without such a hash, the log is not read again.
+-- (two different ids that share a hash are told apart here), and the rows without an id counted per point; without
+-- either, the log is not read again.
 WITH {% if shared_hashes %}ids AS (
     SELECT decision_point, decision_id, count(*) AS n
     FROM decisions
@@ -13,11 +14,13 @@ WITH {% if shared_hashes %}ids AS (
 ), {% else %}ids AS (
     SELECT CAST(NULL AS VARCHAR) AS decision_point, CAST(NULL AS VARCHAR) AS decision_id, 0 AS n
     WHERE FALSE
-), {% endif %}missing AS (
-    SELECT decision_point, sum(n) AS null_ids
-    FROM decision_id_hashes
-    WHERE missing
-    GROUP BY ALL
+), {% endif %}missing AS ({% if missing_ids %}
+    SELECT decision_point, count(*) AS null_ids
+    FROM decisions
+    WHERE {{ window }} AND decision_id IS NULL
+    GROUP BY ALL{% else %}
+    SELECT CAST(NULL AS VARCHAR) AS decision_point, 0 AS null_ids
+    WHERE FALSE{% endif %}
 ), duplicated AS (
     SELECT decision_point, count(*) AS duplicated_ids, sum(n) AS duplicated_rows, min_by(decision_id, decision_id, 10) AS examples
     FROM ids

@@ -116,8 +116,8 @@ def profile_population(con: duckdb.DuckDBPyConnection, window: Window, source: D
     query = render("population_profile", window=window.predicate())
     hashes_query = render("decision_id_hashes", window=window.predicate())
     con.execute(hashes_query)
-    (shared,) = con.execute("SELECT count(*) FROM decision_id_hashes WHERE NOT missing").fetchone()
-    ids_query = render("decision_ids", window=window.predicate(), shared_hashes=bool(shared))
+    shared, missing = con.execute("SELECT count(*) FILTER (NOT missing), count(*) FILTER (missing) FROM decision_id_hashes").fetchone()
+    ids_query = render("decision_ids", window=window.predicate(), shared_hashes=bool(shared), missing_ids=bool(missing))
     queries = ";\n".join(q.strip() for q in (query, hashes_query, ids_query))
     return _profile(con.execute(query).fetchall(), con.execute(ids_query).fetchall(), queries)
 

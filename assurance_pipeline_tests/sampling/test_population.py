@@ -50,3 +50,28 @@ def test_the_cost_of_fewer_than_5_decisions_is_withheld_and_not_judged():
     assert str(RARE_COST) not in json.dumps(profile.to_dict())
     assert cost_findings(standard, profile, None, ["refund"]) == []
     assert point_cost_totals([("p", 4, 2.0), ("p", 1, 1.0), ("q", 4, 2.0)]) == {"p": 3.0, "q": None}
+
+
+def _id_problems(ids: list[tuple[str, str | None]]) -> dict:
+    """(decision point, decision id) per row: the profile's id checks, per point."""
+    at = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
+    con = duckdb.connect()
+    con.register("decisions", pa.table({
+        "decision_id": pa.array([i for _, i in ids], pa.string()), "decision_point": [p for p, _ in ids],
+        "decided_at": pa.array([at] * len(ids), pa.timestamp("us", tz="UTC")), "actor_type": ["agent"] * len(ids),
+        "actor_id": ["bot"] * len(ids), "actor_version": ["1"] * len(ids), "overridden": [False] * len(ids),
+        "cost": pa.array([None] * len(ids), pa.float64()),
+    }))
+    profile = profile_population(con, Window())
+    return {p.decision_point: (p.null_ids, p.duplicated_ids, p.duplicated_rows, p.examples) for p in profile.id_problems}
+
+
+def test_missing_and_repeated_ids_are_counted_per_point_whichever_kind_a_log_has():
+    """The first pass keys rows by a hash of (point, id) alone, so the second must name each point's rows: rows
+    without an id at two points, an id repeated at one point only, and the same id once at each of two points
+    (one decision each: a point's ids are its own)."""
+    clean = [("refund", f"R{i}") for i in range(50)] + [("access", f"A{i}") for i in range(50)]
+    assert _id_problems(clean) == {}
+    assert _id_problems(clean + [("refund", None)] * 3 + [("access", None)]) == {"refund": (3, 0, 0, []), "access": (1, 0, 0, [])}
+    assert _id_problems(clean + [("refund", "R7")] * 2 + [("refund", "R3")]) == {"refund": (0, 2, 5, ["R3", "R7"])}
+    assert _id_problems(clean + [("access", "R1"), ("access", None)]) == {"access": (1, 0, 0, [])}
