@@ -11,6 +11,7 @@ identifiers; the password (in the URI, PGPASSWORD or a .pgpass) goes to libpq on
 
 from __future__ import annotations
 
+import json
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -45,6 +46,9 @@ _ARROW = {"BOOLEAN": pa.bool_(), "SMALLINT": pa.int16(), "INTEGER": pa.int32(), 
 _LOG_TYPES = {"string": ("text", "VARCHAR"), "integer": ("int8", "BIGINT"), "float": ("float8", "DOUBLE"),
               "boolean": ("bool", "BOOLEAN"), "timestamp": ("timestamptz", "TIMESTAMPTZ")}
 _NORMALIZED = {"decision_id": ("text", "VARCHAR"), "decided_at": ("timestamptz", "TIMESTAMPTZ")}
+# Types whose values each have one text, and whose equal texts are equal values: a unique index on them is one on
+# the ids as the cycle reads them (as text).
+_ONE_TEXT_PER_VALUE = {"text", "varchar", "bpchar", "int2", "int4", "int8", "uuid"}
 WINDOW_ROWS = "__source_rows"
 
 
@@ -111,14 +115,33 @@ class PostgresTable:
         """The table's columns and their PostgreSQL type names; a missing table is one line naming it (exit 3)."""
         from psycopg import sql
 
+        rows = con.execute("SELECT attname, typname FROM pg_attribute JOIN pg_type ON pg_type.oid = atttypid "
+                           "WHERE attrelid = %s AND attnum > 0 AND NOT attisdropped ORDER BY attnum", [self._oid(con)]).fetchall()
+        return dict(rows)
+
+    def _oid(self, con: psycopg.Connection) -> int:
+        from psycopg import sql
+
         _, table, schema = self._target
         name = (sql.Identifier(schema, table) if schema else sql.Identifier(table)).as_string(con)
         (oid,) = con.execute("SELECT to_regclass(%s)::oid", [name]).fetchone()
         if oid is None:
             raise SourceError(f"source {self.shown}: no table {self.table_shown} in the database")
-        rows = con.execute("SELECT attname, typname FROM pg_attribute JOIN pg_type ON pg_type.oid = atttypid "
-                           "WHERE attrelid = %s AND attnum > 0 AND NOT attisdropped ORDER BY attnum", [oid]).fetchall()
-        return dict(rows)
+        return oid
+
+    def unique_id_index(self, con: psycopg.Connection, columns: dict[str, str]) -> str | None:
+        """A unique index by which the server itself guarantees that no decision id is logged twice at a point: valid,
+        not partial, on plain columns, all of them decision_id or decision_point and decision_id among them, each of
+        a type whose text is one per value. Its name, or None (a view has none)."""
+        if any(columns.get(name, "int8") not in _ONE_TEXT_PER_VALUE for name in ("decision_id", "decision_point")):
+            return None
+        found = con.execute(
+            "SELECT i.indexrelid::regclass::text FROM pg_index AS i WHERE i.indrelid = %s AND i.indisunique AND i.indisvalid "
+            "AND i.indpred IS NULL AND i.indexprs IS NULL AND (SELECT array_agg(a.attname::text) FROM pg_attribute AS a "
+            "WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[])) <@ ARRAY['decision_id', 'decision_point'] "
+            "AND EXISTS (SELECT FROM pg_attribute AS a WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[]) "
+            "AND a.attname = 'decision_id') ORDER BY 1 LIMIT 1", [self._oid(con)]).fetchone()
+        return found[0] if found else None
 
     def described(self, columns: dict[str, str]) -> list[tuple[str, str]]:
         """(name, DuckDB type) of each column as the source gives it, for the checks every source passes."""
@@ -148,12 +171,15 @@ class PostgresTable:
         """The population profile's and the id checks' rows, shaped as DuckDB's (`population_profile.sql`,
         `decision_ids.sql`), and the queries run."""
         with self.connect() as con:
-            relation, _ = self.relation(con, self.columns(con))
+            columns = self.columns(con)
+            relation, _ = self.relation(con, columns)
+            unique = self.unique_id_index(con, columns)
             profile = render("postgres/population_profile", relation=relation, window=window.predicate())
-            ids = render("postgres/decision_ids", relation=relation, window=window.predicate())
+            ids = render("postgres/decision_ids", relation=relation, window=window.predicate(), unique=unique is not None)
             rows = [(*r[:11], *_fingerprint_parts(r[12:28])) for r in con.execute(profile).fetchall()]
             problems = con.execute(ids).fetchall()
-        return rows, problems, f"{profile.strip()};\n{ids.strip()}"
+        because = f"-- no id is logged twice: the server's unique index {json.dumps(unique)} holds each decision_id once\n" if unique else ""
+        return rows, problems, f"{profile.strip()};\n{because}{ids.strip()}"
 
     def selected_rows(self, window: Window, sizes: dict[str, int], seed: str, frames: dict[str, int]) -> pa.Table:
         """Each point's `sizes[point]` decisions lowest by sha256(seed || ':' || decision_id) among its ids logged

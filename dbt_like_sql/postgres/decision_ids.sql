@@ -1,11 +1,13 @@
 -- decision_ids.sql in PostgreSQL: per decision point, rows without an id, ids logged more than once and on how many
--- rows, and the ten lowest of those ids (byte order, as DuckDB sorts them).
+-- rows, and the ten lowest of those ids (byte order, as DuckDB sorts them). Where a unique index of the table holds
+-- each id once (`unique`, see PostgresTable.unique_id_index), only the rows without an id are counted: no id is
+-- grouped.
 WITH d AS (
 {{ relation }}
 ), ids AS (
     SELECT decision_point, decision_id, count(*) AS n
     FROM d
-    WHERE {{ window }}
+    WHERE {{ window }}{% if unique %} AND decision_id IS NULL{% endif %}
     GROUP BY 1, 2
 ), counted AS (
     SELECT
