@@ -113,8 +113,6 @@ class PostgresTable:
 
     def columns(self, con: psycopg.Connection) -> dict[str, str]:
         """The table's columns and their PostgreSQL type names; a missing table is one line naming it (exit 3)."""
-        from psycopg import sql
-
         rows = con.execute("SELECT attname, typname FROM pg_attribute JOIN pg_type ON pg_type.oid = atttypid "
                            "WHERE attrelid = %s AND attnum > 0 AND NOT attisdropped ORDER BY attnum", [self._oid(con)]).fetchall()
         return dict(rows)
@@ -133,7 +131,7 @@ class PostgresTable:
         """A unique index by which the server itself guarantees that no decision id is logged twice at a point: valid,
         not partial, on plain columns, all of them decision_id or decision_point and decision_id among them, each of
         a type whose text is one per value. Its name, or None (a view has none)."""
-        if any(columns.get(name, "int8") not in _ONE_TEXT_PER_VALUE for name in ("decision_id", "decision_point")):
+        if any(columns.get(name) not in _ONE_TEXT_PER_VALUE for name in ("decision_id", "decision_point")):
             return None
         found = con.execute(
             "SELECT i.indexrelid::regclass::text FROM pg_index AS i WHERE i.indrelid = %s AND i.indisunique AND i.indisvalid "

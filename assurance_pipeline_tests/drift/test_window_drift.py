@@ -149,6 +149,16 @@ def test_values_outside_the_contract_are_counted_in_one_cell_and_never_named():
     assert counted["channel"]["counts"] == {OTHER: 150, "branch": 250, "web": 600}  # an authored value not seen: no cell counted
 
 
+def test_authored_values_in_any_script_are_each_a_cell_of_their_own():
+    """Each authored value is a bin of DuckDB's binned histogram: values beyond ASCII, an empty string and one with a
+    space are counted exactly, each in its own cell, and values outside the contract in theirs."""
+    authored = ["Zürich", "a", "é", "Ω", "😀", "", "a b"]
+    channel = [v for i, v in enumerate(authored) for _ in range(i + 1)] + ["ZZ"] * 9 + [None] * 3
+    con = _connection(_log(np.random.default_rng(6), len(channel), channel=channel))
+    counted, _ = count_cells(con, POINT, "decisions", set(POINT.contract), {"channel": {"categories": authored}})
+    assert counted["channel"]["counts"] == dict(sorted({**{v: i + 1 for i, v in enumerate(authored)}, OTHER: 9}.items()))
+
+
 def test_a_number_held_by_fewer_than_5_decisions_is_neither_a_cell_nor_a_mean_of_the_baseline():
     """A value so few decisions hold would be theirs: a rare discrete value is counted in the cell of the next value
     up, never an edge; a number with fewer than 5 values at all keeps no mean, scale or cells."""
