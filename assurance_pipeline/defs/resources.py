@@ -83,7 +83,7 @@ class TransientWorkspaceResource(dg.ConfigurableResource):
 
 
 class _RunValues(dg.IOManager):
-    """Each output pickled to `<folder>/<asset key or step/output>`. A run is one window, so partitions need no path
+    """Each output pickled to `<folder>/<asset key, or run/step/output/mapping key>`. A run is one window, so partitions need no path
     of their own; and nothing is logged per value (Dagster's filesystem IO manager stores three log lines in the event
     log for each, a third of an empty cycle's events). Says in one line what to do when an upstream value is not in
     this run."""
@@ -107,8 +107,9 @@ class _RunValues(dg.IOManager):
                              "cycle's assets together (the governed_cycle job)", allow_retries=False) from None
 
     def _path(self, context: dg.OutputContext) -> Path:
-        parts = context.asset_key.path if context.has_asset_key else [context.step_key, context.name]
-        return self.folder.joinpath(*parts)
+        """An asset's key, or an op's output as Dagster identifies it (run, step, output and, for each output of a
+        dynamic op, its mapping key: the drift's points are told apart by it)."""
+        return self.folder.joinpath(*(context.asset_key.path if context.has_asset_key else context.get_identifier()))
 
 
 @dg.io_manager(config_schema={"base_dir": dg.Field(dg.StringSource, is_required=False)})
