@@ -117,7 +117,7 @@ def run_scoped_io_manager(init_context: dg.InitResourceContext) -> Iterator[dg.I
     """The filesystem IO manager under `<storage>/runs/<run id>/`: concurrent cycles on one DAGSTER_HOME never read
     each other's values; the folder goes when the run ends, as a cycle's values are only needed within its run (so
     every asset of a cycle is materialized in one run). They are ids, counts and statistics, never a row's values."""
-    run = init_context.dagster_run
+    run = init_context.run
     folder = run_values_folder(init_context.instance, run, init_context.resource_config.get("base_dir"))
     try:
         yield _RunValues(folder)
