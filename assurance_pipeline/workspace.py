@@ -21,9 +21,9 @@ SPILL_PREFIX = "assurance-spill-"
 ORPHAN_AGE_SECONDS = 2 * 24 * 3600
 # What DuckDB may hold in memory before it spills to the spill folder: the population's per-id aggregates (duplicate
 # ids, a baseline's distinct counts) grow with the log, so without a limit a 100M-decision log needs gigabytes.
-# ASSURANCE_WORKSPACE_MEMORY raises it (DuckDB's syntax: "2GB"). 512MB bought no speed (a 100M-decision cycle within
-# a second either way; a 10M baseline from PostgreSQL 3 s slower) and cost 255-270 MiB more at the peak; 128MB
-# slowed the id checks 1.6x.
+# ASSURANCE_WORKSPACE_MEMORY raises it (DuckDB's syntax: "2GB"). 512MB bought little speed (a 100M-decision cycle
+# 38.8-39.3 s against 39.5-41.2 s; a 10M baseline from PostgreSQL 3 s slower) for 245-270 MiB more at the peak;
+# 128MB slowed the id checks 1.6x.
 MEMORY_LIMIT = "256MB"
 _OWNER = re.compile(re.escape(SPILL_PREFIX) + r"(\d+)-")
 
