@@ -83,10 +83,10 @@ class TransientWorkspaceResource(dg.ConfigurableResource):
 
 
 class _RunValues(dg.IOManager):
-    """Each output pickled to `<folder>/<asset key, or run/step/output/mapping key>`. A run is one window, so partitions need no path
-    of their own; and nothing is logged per value (Dagster's filesystem IO manager stores three log lines in the event
-    log for each, a third of an empty cycle's events). Says in one line what to do when an upstream value is not in
-    this run."""
+    """Each output pickled to `<folder>/<asset key, or run/step/output/mapping key>`. A run is one window, so
+    partitions need no path of their own; and nothing is logged per value (Dagster's filesystem IO manager stores
+    three log lines in the event log for each, a third of an empty cycle's events). Says in one line what to do when
+    an upstream value is not in this run."""
 
     def __init__(self, folder: Path):
         self.folder = folder
