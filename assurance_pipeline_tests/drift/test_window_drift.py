@@ -2,6 +2,7 @@
 values outside the contract counted but never named."""
 
 import datetime as dt
+import hashlib
 
 import duckdb
 import numpy as np
@@ -9,8 +10,20 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from assurance_pipeline.drift import baseline as baseline_module
+from assurance_pipeline.drift import cell_counts
 from assurance_pipeline.drift.baseline import FORMAT_VERSION, compute_baseline, read_baseline, write_baseline
-from assurance_pipeline.drift.cell_counts import OTHER, category_cells, count_cells, is_category, is_number, number_cells
+from assurance_pipeline.drift.cell_counts import (
+    CHOOSING_ROWS,
+    OTHER,
+    category_cells,
+    choosing_rows,
+    choosing_thin,
+    count_cells,
+    is_category,
+    is_number,
+    number_cells,
+)
 from assurance_pipeline.drift.decision_model import leaves, predict, train
 from assurance_pipeline.drift.detectors import point_drift_tests
 from assurance_pipeline.errors import AssuranceError
@@ -82,6 +95,41 @@ def test_the_baseline_records_each_numbers_shape_and_its_exact_go_live_counts():
     assert sum(amount["counts"]) == int(np.sum(~np.isnan(table["amount"].to_numpy()[half])))
     urgent = table["urgent"].to_numpy()  # categories: the contract's cells, counted on the whole go-live window
     assert columns["urgent"]["frequencies"] == {"false": int(np.sum(~urgent)), "true": int(np.sum(urgent))}
+
+
+def test_a_large_go_live_window_chooses_its_cells_from_a_thinned_half_and_counts_the_whole_other_half(monkeypatch):
+    """Past 2 x CHOOSING_ROWS decisions, a number's cells come from the choosing half thinned by the id's md5 (bytes
+    8-15 little-endian, shifted one bit: hashlib here), so the amount's mean is that subset's; the counts still hold
+    every decision of the counted half. Up to the bound nothing is thinned."""
+    assert (choosing_thin(0), choosing_thin(2 * CHOOSING_ROWS), choosing_thin(2 * CHOOSING_ROWS + 1)) == (1, 1, 2)
+    monkeypatch.setattr(cell_counts, "CHOOSING_ROWS", 300)
+    table = _log(np.random.default_rng(4), 3_000)
+    hashed = np.array([int.from_bytes(hashlib.md5(i.encode()).digest()[8:], "little") for i in table["decision_id"].to_pylist()], dtype=object)
+    chosen = np.array([h % 2 == 0 and (h >> 1) % 5 == 0 for h in hashed])
+    columns = _baseline(table)["columns"]
+    amount = table["amount"].to_numpy()
+    assert 200 < chosen.sum() < 400
+    assert columns["amount"]["mean"] == pytest.approx(np.nanmean(amount[chosen]))
+    assert columns["amount"]["mean"] != pytest.approx(np.nanmean(amount[hashed % 2 == 0]))
+    assert sum(columns["rating"]["counts"]) == int(np.sum(hashed % 2 == 1))
+
+
+@pytest.mark.parametrize("slack", [1.2, 0.5])
+def test_the_decision_model_is_fitted_on_the_training_decisions_with_the_lowest_md5_of_their_id(monkeypatch, slack):
+    """Those TRAINING_ROWS of the training part (md5 % 10 < 7) with the lowest md5 (hashlib here), in that order:
+    found under the bound when enough clear it (slack 1.2), and by ranking them all when too few do (0.5)."""
+    monkeypatch.setattr(baseline_module, "TRAINING_ROWS", 100)
+    monkeypatch.setattr(baseline_module, "TRAINING_SLACK", slack)
+    fitted = []
+    monkeypatch.setattr(baseline_module, "train", lambda frame, *a: fitted.append(frame) or train(frame, *a))
+    table = _log(np.random.default_rng(5), 3_000)
+    hashed = [int.from_bytes(hashlib.md5(i.encode()).digest()[8:], "little") for i in table["decision_id"].to_pylist()]
+    lowest = sorted((h, i) for i, h in enumerate(hashed) if h % 10 < 7)[:100]
+
+    assert _baseline(table)["decision_model"]["trained_on"] == 100
+    [frame] = fitted
+    assert frame["amount"].tolist() == pytest.approx(table["amount"].to_numpy()[[i for _, i in lowest]].tolist(), nan_ok=True)
+    assert frame["decision"].tolist() == [table["decision"][i].as_py() for _, i in lowest]
 
 
 def test_the_decision_model_places_and_judges_in_sql_exactly_as_the_python_walk():
@@ -166,8 +214,8 @@ def test_a_number_held_by_fewer_than_5_decisions_is_neither_a_cell_nor_a_mean_of
     table = _log(np.random.default_rng(9), 84)
     con = _connection(table.set_column(table.schema.get_field_index("fee"), "fee", pa.array([1.0] * 40 + [rare] * 4 + [2.0] * 40)))
 
-    cells = number_cells(con, POINT, "decisions", set(POINT.contract), "fee")
-    few = number_cells(con, POINT, f"(SELECT * FROM decisions WHERE fee = {rare})", set(POINT.contract), "fee")
+    cells = number_cells(con, choosing_rows(con, POINT, "decisions", set(POINT.contract), ["fee"]), "fee")
+    few = number_cells(con, choosing_rows(con, POINT, f"(SELECT * FROM decisions WHERE fee = {rare})", set(POINT.contract), ["fee"]), "fee")
 
     assert cells["shape"] == "discrete" and cells["upper_edges"] == [1.0, 2.0] and cells["mean"] == pytest.approx((40 + 4 * rare + 80) / 84)
     counted, _ = count_cells(con, POINT, "decisions", set(POINT.contract), {"fee": {"upper_edges": cells["upper_edges"]}})
