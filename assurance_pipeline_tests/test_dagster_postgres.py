@@ -93,3 +93,32 @@ def test_no_sampled_value_nor_credential_is_in_the_instance_database(tmp_path):
         assert secret not in dumped
         assert holding(secret, inst.home, inst.tmp, evidence, standard) == []
     assert not (inst.home / "history").exists()  # no SQLite storage beside it: everything went to PostgreSQL
+
+
+def test_a_cycle_on_a_postgresql_instance_stores_its_events_over_fewer_connections_than_events(tmp_path, monkeypatch):
+    """Dagster's PostgreSQL storage connects anew for every event and read unless it holds a connection, as its
+    webserver does; the run's IO manager makes it hold one (`hold_database_connection`), so a cycle stores its events
+    over fewer connections than it has events (measured: 62 for 169 events, against 678 without)."""
+    pytest.importorskip("dagster_postgres")
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    connected = []
+
+    def count(*_args) -> None:
+        connected.append(1)
+
+    store = prepare(tmp_path / "store", build_rows(planted=True))
+    with scratch_database() as database:
+        for name, value in _instance_env(database).items():
+            monkeypatch.setenv(name, value)
+        instance = dg.DagsterInstance.from_config(str(_home(tmp_path)))
+        instance.get_runs(limit=1)  # the tables made before counting
+        event.listen(Engine, "connect", count)
+        try:
+            cycle = run_cycle(store.standard, str(store.log), store.evidence, CYCLE_FROM, CYCLE_TO, seed=SEED, instance=instance)
+        finally:
+            event.remove(Engine, "connect", count)
+        events = len(instance.all_logs(cycle["cycle_id"]))
+        instance.dispose()
+    assert events > 100 and len(connected) < events / 2, (events, len(connected))

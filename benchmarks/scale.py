@@ -5,8 +5,9 @@ For each size, in one run, each measurement its own process (wall seconds, CPU s
 - **floor**: one DuckDB scan of every column the cycle's pushed-down queries read, over the cycle's window;
 - **cycle**: `assurance cycle` over the window, and over an empty window (its fixed start-up: interpreter,
   Dagster, the run machinery, the standard), once in a new Dagster instance and once, as a recurring cycle runs,
-  in the instance the cycles before it ran in; the steps that read the whole window (population profile and id
-  checks, selection, drift counts, Outcome Evidence over the window) are summed from the run's step timings;
+  in the instance the cycles before it ran in (with `--postgres`, also in an instance kept in PostgreSQL); the
+  steps that read the whole window (population profile and id checks, selection, drift counts, Outcome Evidence
+  over the window) are summed from the run's step timings;
 - **full inspection**: plain DuckDB SQL evaluating every DCT condition on every decision of the window (the
   honest strong baseline: no sampling at all);
 - **Great Expectations 1.x** validating the same conditions over the window (pandas, conditional expectations);
@@ -165,18 +166,20 @@ def prepare_standard(work: Path, name: str, source: str) -> tuple[Path, Path, di
     return standard, evidence, baseline
 
 
-def run_cycle(standard: Path, evidence: Path, source: str, window: tuple[str, str], home: Path, fresh: bool = True) -> dict:
+def run_cycle(standard: Path, evidence: Path, source: str, window: tuple[str, str], home: Path, fresh: bool = True,
+              env: dict | None = None) -> dict:
     """One cycle in a new Dagster instance (`fresh`), or in the one earlier cycles ran in, as a recurring cycle does;
     with the summed durations of the steps that grow with the log."""
     if fresh:
         subprocess.run(["rm", "-rf", home], check=True)
         home.mkdir(parents=True)
+    env = {**(env or {}), "DAGSTER_HOME": str(home)}
     result = measure([BIN / "assurance", "cycle", "--standard", standard, "--source", source, "--evidence", evidence,
-                      "--from", window[0], "--to", window[1], "--seed", "scale-bench"], env={"DAGSTER_HOME": str(home)})
+                      "--from", window[0], "--to", window[1], "--seed", "scale-bench"], env=env)
     code = ("import dagster as dg, json; i = dg.DagsterInstance.get(); r = i.get_runs(limit=1)[0]; "
             "print(json.dumps({s.step_key: s.end_time - s.start_time for s in i.get_run_step_stats(r.run_id)}))")
     steps = json.loads(subprocess.run([BIN / "python", "-c", code], capture_output=True, text=True, check=True,
-                                      env={**os.environ, "DAGSTER_HOME": str(home)}).stdout.strip().splitlines()[-1])
+                                      env={**os.environ, **env}).stdout.strip().splitlines()[-1])
     result["growing_s"] = sum(took for step, took in steps.items() if step.split(".")[0] in GROWING_STEPS)  # a graph asset's ops: asset.op
     result["steps"] = steps
     return result
@@ -204,6 +207,19 @@ with psycopg.connect('{PG}/{database}') as pg:
     subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-qc", "VACUUM (ANALYZE) decisions"], check=True)
     csv.unlink()
     return f"{PG}/{database}?table=decisions"
+
+
+def pg_instance(work: Path, database: str) -> tuple[Path, dict]:
+    """A Dagster home whose instance (runs, events, schedules) is kept in PostgreSQL, in a new `database`, as
+    `deploy/dagster.postgres.yaml` sets it up; with the variables it reads."""
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"DROP DATABASE IF EXISTS {database}"], check=True)
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"CREATE DATABASE {database}"], check=True)
+    home = work / "home-pg"
+    subprocess.run(["rm", "-rf", home], check=True)
+    home.mkdir(parents=True)
+    (home / "dagster.yaml").write_text((ROOT / "deploy" / "dagster.postgres.yaml").read_text())
+    return home, {"DAGSTER_PG_HOST": "127.0.0.1", "DAGSTER_PG_PORT": "5432", "DAGSTER_PG_DB": database,
+                  "DAGSTER_PG_USERNAME": "postgres", "DAGSTER_PG_PASSWORD": ""}
 
 
 def pg_floor(database: str, columns: list[str]) -> dict:
@@ -240,6 +256,9 @@ def one_postgres(work: Path, rows: int) -> dict:
     out["empty"] = run_cycle(standard, evidence, source, EMPTY, work / "home")
     out["cycle"] = run_cycle(standard, evidence, source, WINDOW, work / "home")
     out["empty_recurring"] = run_cycle(standard, evidence, source, EMPTY, work / "home", fresh=False)
+    home, env = pg_instance(work, f"{database}_dagster")
+    run_cycle(standard, evidence, source, EMPTY, home, fresh=False, env=env)  # makes the instance's tables
+    out["empty_pg_instance"] = run_cycle(standard, evidence, source, EMPTY, home, fresh=False, env=env)
     return out
 
 
@@ -252,7 +271,9 @@ def table(results: list[dict]) -> str:
 
     def fixed(r: dict) -> str:
         recurring = r.get("empty_recurring")
-        return f"{r['empty']['wall']:.1f} s" + (f" ({recurring['wall']:.1f} s recurring)" if recurring else "")
+        on_pg = r.get("empty_pg_instance")
+        return (f"{r['empty']['wall']:.1f} s" + (f" ({recurring['wall']:.1f} s recurring" if recurring else "")
+                + (f"; {on_pg['wall']:.1f} s on a PostgreSQL instance" if on_pg else "") + (")" if recurring else ""))
 
     lines = ["| source | decisions | floor | cycle | of which fixed (empty window: new instance, recurring) | growing steps | full inspection | GX | Evidently | baseline |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]

@@ -4,6 +4,7 @@ import os
 import pickle
 import shutil
 import tempfile
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -118,12 +119,27 @@ def run_scoped_io_manager(init_context: dg.InitResourceContext) -> Iterator[dg.I
     each other's values; the folder goes when the run ends, as a cycle's values are only needed within its run (so
     every asset of a cycle is materialized in one run). They are ids, counts and statistics, never a row's values."""
     run = init_context.run
+    if init_context.instance is not None:
+        hold_database_connection(init_context.instance)
     folder = run_values_folder(init_context.instance, run, init_context.resource_config.get("base_dir"))
     try:
         yield _RunValues(folder)
     finally:
         if not _steps_in_processes(run):  # a step process's values are the next step's inputs: the run's end removes them
             shutil.rmtree(folder, ignore_errors=True)
+
+
+_HOLDING: weakref.WeakSet = weakref.WeakSet()
+
+
+def hold_database_connection(instance: dg.DagsterInstance) -> None:
+    """Keep one database connection of the instance's storage open for this process, as Dagster's webserver does.
+    Otherwise its PostgreSQL storage connects anew for every event it stores and every read (an empty cycle on a
+    PostgreSQL instance: 6.5-7.1 s, against 4.1-4.5 s holding one); its SQLite storage ignores this. Here, in the
+    process that runs the cycle's steps, and in the CLI's instance; no statement timeout, as without it."""
+    if instance not in _HOLDING:
+        _HOLDING.add(instance)
+        instance.optimize_for_webserver(statement_timeout=0, pool_recycle=3600, max_overflow=10)
 
 
 def run_values_folder(instance: dg.DagsterInstance | None, run: dg.DagsterRun | None, base_dir: str | None = None) -> Path:

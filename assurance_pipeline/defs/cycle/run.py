@@ -16,7 +16,13 @@ from assurance_pipeline.defs.cycle.checks import CYCLE_CHECKS
 from assurance_pipeline.defs.cycle.lineage import with_standard_version
 from assurance_pipeline.defs.cycle.partitions import add_window, window_key
 from assurance_pipeline.defs.cycle.progress import step_lines
-from assurance_pipeline.defs.resources import configured_base_dir, cycle_resources, resources_from_env, run_values_folder
+from assurance_pipeline.defs.resources import (
+    configured_base_dir,
+    cycle_resources,
+    hold_database_connection,
+    resources_from_env,
+    run_values_folder,
+)
 from assurance_pipeline.errors import AssuranceError, EvidenceStoreError
 from assurance_pipeline.evidence.checkpoints import STORE_FILE, identity, store_key
 from assurance_pipeline.evidence.ledger import Ledger
@@ -161,6 +167,7 @@ def shared_instance(home: Path) -> dg.DagsterInstance:
         instance.get_runs(limit=1)  # creates (or migrates) the run, event log and schedule storage now
         instance.event_log_storage.get_asset_records()
         instance.schedule_storage.all_instigator_state()
+    hold_database_connection(instance)
     return instance
 
 
