@@ -79,9 +79,9 @@ def go_live_halves(relation: str, thin: int = 1) -> tuple[str, str]:
 def choosing_thin(decisions: int) -> int:
     """One choosing-half decision in how many chooses the cells, so that at most about CHOOSING_ROWS do: 1 (all of
     them) up to 2 * CHOOSING_ROWS go-live decisions. Percentile edges from a million values are as good a partition
-    as from fifty million (a cell's share is off by about 0.01 points), and the test's exactness rests on the cells
-    being chosen apart from the counted half, not on their precision; exact percentiles and distinct counts over
-    the whole half held every value in memory (100M decisions: 45 s and 120 MiB more)."""
+    as from fifty million (a 1% cell's share has a standard error of 0.01 points), and the test's exactness rests
+    on the cells being chosen apart from the counted half, not on their precision; exact percentiles and distinct
+    counts over the whole half held every value in memory (100M decisions: 45 s and 120 MiB more)."""
     return max(1, -(-decisions // (2 * CHOOSING_ROWS)))
 
 
