@@ -20,12 +20,13 @@ SPILL_PREFIX = "assurance-spill-"
 # process id was reused, is an orphan once it is older than any cycle could run.
 ORPHAN_AGE_SECONDS = 2 * 24 * 3600
 # What DuckDB may hold in memory before it spills to the spill folder: the population's per-id aggregates (duplicate
-# ids, a baseline's distinct counts) grow with the log, so without a limit a 100M-decision log needs gigabytes, and
-# with one the peak stops growing once the log fills it. ASSURANCE_WORKSPACE_MEMORY raises it (DuckDB's syntax:
-# "2GB"). Measured on 10M and 100M-decision logs: at 128MB a cycle's peak grows 12% from 10M to 100M (394 -> 440 MiB)
-# against 21% at 256MB (461 -> 560), for the same cycle time (100M: 40.9-41.7 s against 39.4-42.5 s) and a 100M
-# baseline 13% slower (90 against 80 s); 512MB bought little speed for 245-270 MiB more at the peak.
-MEMORY_LIMIT = "128MB"
+# ids, a baseline's distinct counts) grow with the log, so without a limit a 100M-decision log needs gigabytes.
+# ASSURANCE_WORKSPACE_MEMORY raises it (DuckDB's syntax: "2GB"). 512MB bought little speed (a 100M-decision cycle
+# 38.8-39.3 s against 39.5-41.2 s) for 245-270 MiB more at the peak. 128MB grew a cycle's peak less from 10M to 100M
+# decisions (12% against 21%) at the same speed, but DuckDB's aggregation needs memory per thread: the id check
+# failed out of memory at 128MB with 16 threads on a 10M-decision log and with 8 threads on a 100M one (and with 2
+# threads over 150M ids), where 256MB held with 16 threads at 100M and 2 threads over 150M ids.
+MEMORY_LIMIT = "256MB"
 _OWNER = re.compile(re.escape(SPILL_PREFIX) + r"(\d+)-")
 
 
