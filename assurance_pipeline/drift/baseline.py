@@ -20,6 +20,8 @@ import pandas as pd
 
 from assurance_pipeline.disclosure import MIN_DECISIONS_SHOWN
 from assurance_pipeline.drift.cell_counts import (
+    ID_HASH,
+    TRAINING_TENTHS,
     category_cells,
     choosing_rows,
     choosing_thin,
@@ -35,7 +37,6 @@ from assurance_pipeline.errors import AssuranceError
 from assurance_pipeline.sampling.population import profile_population
 from assurance_pipeline.sources.decision_log import quote_ident
 from assurance_pipeline.sources.window import Window
-from assurance_pipeline.sql_models import md5_lower
 from assurance_pipeline.standard.models import DecisionPoint, Standard
 from assurance_pipeline.validation.outcomes import metric_values
 from assurance_pipeline.validation.point_rows import point_rows_sql
@@ -115,8 +116,8 @@ def _decision_model(con, point: DecisionPoint, present: set[str], decisions: int
     into the tree's leaves with the scan every cycle uses (`count_cells`)."""
     if point.decision_field not in present:
         return None
-    _, held_out = decision_model_split("sample")
-    frame = _training_frame(con, point, present, decisions)
+    training, held_out = decision_model_split("sample")
+    frame = _training_frame(con, point, present, training, decisions)
     model = train(frame, {n: c for n, c in point.drift_inputs().items() if n in present}, point.decision_field)
     if model is None:
         return None
@@ -129,21 +130,19 @@ def _decision_model(con, point: DecisionPoint, present: set[str], decisions: int
                     "leaves": leaves.records()}
 
 
-def _training_frame(con, point: DecisionPoint, present: set[str], decisions: int) -> pd.DataFrame:
-    """The TRAINING_ROWS decisions of the training part with the lowest md5 of their id: any engine picks the same
+def _training_frame(con, point: DecisionPoint, present: set[str], training: str, decisions: int) -> pd.DataFrame:
+    """The TRAINING_ROWS decisions of the `training` part with the lowest md5 of their id: any engine picks the same
     ones, in parallel (a repeatable reservoir sample ran in one thread: 6.1 against 3.8 s per point of a
     100M-decision log). Of the point's `decisions`, only those whose md5 is under a bound that about TRAINING_SLACK x
     TRAINING_ROWS of them clear are ranked (ranking all held the training part in memory: 250 MiB at 10M), and all of
     them when fewer clear it than are needed."""
-    training, _ = decision_model_split("sample")
     decision = quote_ident(point.decision_field)
     select = ", ".join([*(quote_ident(c) for c in point.drift_inputs() if c in present), f"CAST({decision} AS VARCHAR) AS {decision}"])
-    rank = md5_lower("CAST(decision_id AS VARCHAR)")
-    share = TRAINING_SLACK * TRAINING_ROWS / (0.7 * max(decisions, 1))  # 0.7: the training part (decision_model_split)
-    for bound in [f"{rank} <= {int(share * 2**64)}", "TRUE"] if share < 1 else ["TRUE"]:
+    share = TRAINING_SLACK * TRAINING_ROWS / (TRAINING_TENTHS / 10 * max(decisions, 1))
+    for bound in [f"{ID_HASH} <= {int(share * 2**64)}", "TRUE"] if share < 1 else ["TRUE"]:
         frame = con.execute(
             f"WITH point_rows AS ({point_rows_sql(point, present, relation=training)}) "
-            f"SELECT {select} FROM point_rows WHERE {bound} ORDER BY {rank}, decision_id LIMIT {TRAINING_ROWS}",
+            f"SELECT {select} FROM point_rows WHERE {bound} ORDER BY {ID_HASH}, decision_id LIMIT {TRAINING_ROWS}",
             {"decision_point": point.id},
         ).df()
         if len(frame) == TRAINING_ROWS:

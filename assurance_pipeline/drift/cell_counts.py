@@ -31,6 +31,8 @@ OTHER = "(not in the contract)"
 NORMAL_IQR = 1.349  # the interquartile range of a standard normal: IQR / 1.349 is the SD of a normal
 LEAF = "__decision_tree_leaf__"
 CHOOSING_ROWS = 1_000_000  # at most about this many go-live decisions choose a number's cells (choosing_thin)
+ID_HASH = md5_lower("CAST(decision_id AS VARCHAR)")  # what splits, thins and ranks the go-live decisions
+TRAINING_TENTHS = 7  # of ten parts of the go-live decisions by ID_HASH, those the decision model is fitted on
 
 
 @dataclass(frozen=True)
@@ -70,10 +72,9 @@ def go_live_halves(relation: str, thin: int = 1) -> tuple[str, str]:
     counts are concerned and the test is exact, ties or not. With `thin` > 1 the choosing half keeps one decision
     in `thin` by the same hash's next bits (`choosing_thin`), so the cells of a log of any size are chosen from a
     bounded, reproducible subset; the counted half is never thinned."""
-    hashed = md5_lower("CAST(decision_id AS VARCHAR)")
-    thinned = f" AND ({hashed} >> 1) % {int(thin)} = 0" if thin > 1 else ""
-    return (f"(SELECT * FROM {relation} WHERE {hashed} % 2 = 0{thinned})",
-            f"(SELECT * FROM {relation} WHERE {hashed} % 2 = 1)")
+    thinned = f" AND ({ID_HASH} >> 1) % {int(thin)} = 0" if thin > 1 else ""
+    return (f"(SELECT * FROM {relation} WHERE {ID_HASH} % 2 = 0{thinned})",
+            f"(SELECT * FROM {relation} WHERE {ID_HASH} % 2 = 1)")
 
 
 def choosing_thin(decisions: int) -> int:
@@ -88,8 +89,9 @@ def choosing_thin(decisions: int) -> int:
 def decision_model_split(relation: str) -> tuple[str, str]:
     """The go-live decisions in two parts by a hash of their id: 70% the decision model is fitted on, 30% held out
     and counted per leaf, so the go-live disagreement the window is held to is not the fit's own (optimistic) one."""
-    part = f"{md5_lower('CAST(decision_id AS VARCHAR)')} % 10"
-    return f"(SELECT * FROM {relation} WHERE {part} < 7)", f"(SELECT * FROM {relation} WHERE {part} >= 7)"
+    part = f"{ID_HASH} % 10"
+    return (f"(SELECT * FROM {relation} WHERE {part} < {TRAINING_TENTHS})",
+            f"(SELECT * FROM {relation} WHERE {part} >= {TRAINING_TENTHS})")
 
 
 def number_cells(con: duckdb.DuckDBPyConnection, rows: str, name: str) -> dict:
