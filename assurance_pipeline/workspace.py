@@ -21,12 +21,13 @@ SPILL_PREFIX = "assurance-spill-"
 ORPHAN_AGE_SECONDS = 2 * 24 * 3600
 # What DuckDB may hold in memory before it spills to the spill folder: the population's per-id aggregates (duplicate
 # ids, a baseline's distinct counts) grow with the log, so without a limit a 100M-decision log needs gigabytes.
-# ASSURANCE_WORKSPACE_MEMORY raises it (DuckDB's syntax: "2GB"). 512MB bought little speed (a 100M-decision cycle
-# 38.8-39.3 s against 39.5-41.2 s) for 245-270 MiB more at the peak. 128MB grew a cycle's peak less from 10M to 100M
-# decisions (12% against 21%) at the same speed, but DuckDB's aggregation needs memory per thread: the id check
-# failed out of memory at 128MB with 16 threads on a 10M-decision log and with 8 threads on a 100M one (and with 2
-# threads over 150M ids), where 256MB held with 16 threads at 100M and 2 threads over 150M ids.
-MEMORY_LIMIT = "256MB"
+# ASSURANCE_WORKSPACE_MEMORY sets it (DuckDB's syntax: "2GB"). 512MB bought little speed (a 100M-decision cycle
+# 38.8-39.3 s against 39.5-41.2 s) for 245-270 MiB more at the peak. DuckDB's aggregation needs memory per thread:
+# the id check over a 100M-decision window ran out of memory at 128MB with 8 threads and at 256MB with 32, and held
+# at 256MB with 16 threads, 384MB with 24, 512MB with 32 and 1GB with 64 (16MB a thread); 128MB also failed with 16
+# threads at 10M and with 2 threads over 150M ids. So the default is 256MB, or 16MB a thread where that is more.
+MEMORY_LIMIT_MB = 256
+MEMORY_PER_THREAD_MB = 16
 _OWNER = re.compile(re.escape(SPILL_PREFIX) + r"(\d+)-")
 
 
@@ -36,18 +37,26 @@ def transient_workspace() -> Iterator[duckdb.DuckDBPyConnection]:
     folders that killed cycles left behind are removed first."""
     remove_orphaned_spills(Path(tempfile.gettempdir()))
     spill = tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-")
-    limit = os.environ.get("ASSURANCE_WORKSPACE_MEMORY") or MEMORY_LIMIT
+    limit = os.environ.get("ASSURANCE_WORKSPACE_MEMORY")
     try:
-        con = duckdb.connect(":memory:", config={"temp_directory": spill, "memory_limit": limit})
+        con = duckdb.connect(":memory:", config={"temp_directory": spill, **({"memory_limit": limit} if limit else {})})
     except duckdb.Error:
         shutil.rmtree(spill, ignore_errors=True)
         raise AssuranceError(f"ASSURANCE_WORKSPACE_MEMORY {limit!r}: not a memory size (use e.g. 512MB or 2GB)") from None
     try:
+        if not limit:
+            (threads,) = con.execute("SELECT current_setting('threads')").fetchone()
+            con.execute(f"SET memory_limit = '{default_memory_limit(int(threads))}'")
         con.execute("SET TimeZone = 'UTC'")
         yield con
     finally:
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
+
+
+def default_memory_limit(threads: int) -> str:
+    """The workspace's limit for DuckDB running `threads` threads (see MEMORY_PER_THREAD_MB)."""
+    return f"{max(MEMORY_LIMIT_MB, MEMORY_PER_THREAD_MB * threads)}MB"
 
 
 def remove_orphaned_spills(folder: Path, now: float | None = None) -> list[Path]:
