@@ -185,11 +185,16 @@ def run_cycle(standard: Path, evidence: Path, source: str, window: tuple[str, st
     return result
 
 
+def new_database(database: str) -> None:
+    """An empty PostgreSQL database of this name (dropped first if it was there)."""
+    for sql in (f"DROP DATABASE IF EXISTS {database}", f"CREATE DATABASE {database}"):
+        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", sql], check=True)
+
+
 def load_postgres(log: Path, database: str) -> str:
     """The log as a PostgreSQL table (`decisions` in `database`, its primary key decision_id), copied in once; returns
     the source URI."""
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"DROP DATABASE IF EXISTS {database}"], check=True)
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"CREATE DATABASE {database}"], check=True)
+    new_database(database)
     csv = log.with_suffix(".csv")
     code = f"""
 import duckdb, psycopg
@@ -212,8 +217,7 @@ with psycopg.connect('{PG}/{database}') as pg:
 def pg_instance(work: Path, database: str) -> tuple[Path, dict]:
     """A Dagster home whose instance (runs, events, schedules) is kept in PostgreSQL, in a new `database`, as
     `deploy/dagster.postgres.yaml` sets it up; with the variables it reads."""
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"DROP DATABASE IF EXISTS {database}"], check=True)
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"CREATE DATABASE {database}"], check=True)
+    new_database(database)
     home = work / "home-pg"
     subprocess.run(["rm", "-rf", home], check=True)
     home.mkdir(parents=True)
@@ -270,10 +274,9 @@ def table(results: list[dict]) -> str:
         return f"{r['wall']:.1f} s, {r['rss_mib']:.0f} MiB" if r.get("rc") == 0 else f"failed: {r.get('error', '')[:40]}"
 
     def fixed(r: dict) -> str:
-        recurring = r.get("empty_recurring")
-        on_pg = r.get("empty_pg_instance")
-        return (f"{r['empty']['wall']:.1f} s" + (f" ({recurring['wall']:.1f} s recurring" if recurring else "")
-                + (f"; {on_pg['wall']:.1f} s on a PostgreSQL instance" if on_pg else "") + (")" if recurring else ""))
+        others = [f"{r[key]['wall']:.1f} s {label}" for key, label in (("empty_recurring", "recurring"),
+                  ("empty_pg_instance", "on a PostgreSQL instance")) if r.get(key)]
+        return f"{r['empty']['wall']:.1f} s" + (f" ({'; '.join(others)})" if others else "")
 
     lines = ["| source | decisions | floor | cycle | of which fixed (empty window: new instance, recurring) | growing steps | full inspection | GX | Evidently | baseline |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]

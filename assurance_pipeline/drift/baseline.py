@@ -87,8 +87,10 @@ def _profile_columns(con, point: DecisionPoint, present: set[str], decisions: in
     shape, mean, sd and cells come from one half of the point's `decisions` (at most about CHOOSING_ROWS of it), its
     counts from the other."""
     choosing, counted_half = go_live_halves("sample", choosing_thin(decisions))
-    profiles, numbers, categories, rows = {}, {}, {}, None
+    profiles, numbers, categories = {}, {}, {}
     names = [name for name in point.contract if name in present]
+    number_names = [n for n in names if is_number(point.contract[n])]
+    rows = choosing_rows(con, point, choosing, present, number_names) if number_names else None
     counted = ", ".join(f"count({quote_ident(n)}), count(DISTINCT {quote_ident(n)})" for n in names)
     total, *counts = con.execute(f"SELECT count(*){', ' if names else ''}{counted} FROM sample WHERE decision_point = $p", {"p": point.id}).fetchone()
     for name, spec in point.contract.items():
@@ -97,7 +99,6 @@ def _profile_columns(con, point: DecisionPoint, present: set[str], decisions: in
         known, distinct = counts[2 * names.index(name):][:2]
         profiles[name] = {"type": spec.type, "count": total, "nulls": total - known, "distinct": distinct}
         if is_number(spec):
-            rows = rows or choosing_rows(con, point, choosing, present, [n for n in names if is_number(point.contract[n])])
             profiles[name].update(number_cells(con, rows, name))
             numbers[name] = {"upper_edges": profiles[name]["upper_edges"]}
         elif is_category(spec):
