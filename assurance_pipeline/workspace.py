@@ -21,13 +21,14 @@ SPILL_PREFIX = "assurance-spill-"
 ORPHAN_AGE_SECONDS = 2 * 24 * 3600
 # What DuckDB may hold in memory before it spills to the spill folder: the population's per-id aggregates (duplicate
 # ids, a baseline's distinct counts) grow with the log, so without a limit a 100M-decision log needs gigabytes.
-# ASSURANCE_WORKSPACE_MEMORY sets it (DuckDB's syntax: "2GB"). 512MB bought little speed (a 100M-decision cycle
-# 38.8-39.3 s against 39.5-41.2 s) for 245-270 MiB more at the peak. DuckDB's aggregation needs memory per thread:
-# the id check over a 100M-decision window ran out of memory at 128MB with 8 threads and at 256MB with 32, and held
-# at 256MB with 16 threads, 384MB with 24, 512MB with 32 and 1GB with 64 (16MB a thread); 128MB also failed with 16
-# threads at 10M and with 2 threads over 150M ids. So the default is 256MB, or 16MB a thread where that is more.
-MEMORY_LIMIT_MB = 256
-MEMORY_PER_THREAD_MB = 16
+# ASSURANCE_WORKSPACE_MEMORY sets it (DuckDB's syntax: "2GB"). What DuckDB holds up to the limit is what grows with the
+# log, so the lower the limit the flatter the peak: with 2 threads, a cycle's peak went 372 -> 426 MiB from 10M to 100M
+# decisions at 128MB against 425 -> 550 at 256MB, at the same speed (the baseline's 393 -> 436 against 411 -> 476).
+# DuckDB's aggregation needs memory per thread: at 128MB the selection over a 100M-decision window ran out of memory
+# with 8 threads and held with 4, and at 256MB it held with 8 (32MB a thread); where the id check still runs out, it
+# splits (`population.id_hashes`). So the default is 128MB, or 32MB a thread where that is more.
+MEMORY_LIMIT_MB = 128
+MEMORY_PER_THREAD_MB = 32
 _OWNER = re.compile(re.escape(SPILL_PREFIX) + r"(\d+)-")
 
 

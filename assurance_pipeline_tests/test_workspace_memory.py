@@ -1,5 +1,5 @@
-"""The transient workspace's memory limit: 256MB, or 16MB for each thread DuckDB runs where that is more (its
-aggregation needs memory per thread: at 256MB the id check over a 100M-decision window ran out of memory with 32
+"""The transient workspace's memory limit: 128MB, or 32MB for each thread DuckDB runs where that is more (its
+aggregation needs memory per thread: at 128MB the selection over a 100M-decision window ran out of memory with 8
 threads), unless ASSURANCE_WORKSPACE_MEMORY sets it."""
 
 import duckdb
@@ -14,12 +14,12 @@ def _limit(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def _spelled(size: str) -> str:
-    """A size as DuckDB reports it back (e.g. 256MB as 244.1 MiB)."""
+    """A size as DuckDB reports it back (e.g. 128MB as 122.0 MiB)."""
     return _limit(duckdb.connect(config={"memory_limit": size}))
 
 
-def test_the_default_is_256mb_or_16mb_a_thread():
-    assert [default_memory_limit(t) for t in (1, 2, 16, 17, 32, 64)] == ["256MB", "256MB", "256MB", "272MB", "512MB", "1024MB"]
+def test_the_default_is_128mb_or_32mb_a_thread():
+    assert [default_memory_limit(t) for t in (1, 2, 4, 5, 8, 32)] == ["128MB", "128MB", "128MB", "160MB", "256MB", "1024MB"]
 
 
 @pytest.mark.parametrize("threads", [2, 32])
@@ -28,7 +28,7 @@ def test_the_workspace_takes_the_default_for_the_threads_duckdb_runs(monkeypatch
     connect = duckdb.connect
     monkeypatch.setattr(workspace.duckdb, "connect", lambda *args, config=None, **kwargs: connect(*args, config={**(config or {}), "threads": threads}, **kwargs))
     with transient_workspace() as con:
-        assert _limit(con) == _spelled(default_memory_limit(threads)) == _spelled({2: "256MB", 32: "512MB"}[threads])
+        assert _limit(con) == _spelled(default_memory_limit(threads)) == _spelled({2: "128MB", 32: "1024MB"}[threads])
 
 
 def test_the_variable_sets_the_limit_whatever_the_threads(monkeypatch):

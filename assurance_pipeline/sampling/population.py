@@ -15,6 +15,8 @@ from assurance_pipeline.sql_models import render
 if TYPE_CHECKING:
     from assurance_pipeline.sources.decision_log import DecisionLog
 
+MAX_ID_PARTS = 64  # the most scans the id check is split into before running out of memory is the user's to fix
+
 
 @dataclass(frozen=True)
 class ActorGroup:
@@ -114,12 +116,30 @@ def profile_population(con: duckdb.DuckDBPyConnection, window: Window, source: D
         rows, id_rows, queries = source.postgres.profile_rows(window)
         return _profile(rows, id_rows, queries)
     query = render("population_profile", window=window.predicate())
-    hashes_query = render("decision_id_hashes", window=window.predicate())
-    con.execute(hashes_query)
+    hashes_query = id_hashes(con, window)
     shared, missing = con.execute("SELECT count(*) FILTER (NOT missing), count(*) FILTER (missing) FROM decision_id_hashes").fetchone()
     ids_query = render("decision_ids", window=window.predicate(), shared_hashes=bool(shared), missing_ids=bool(missing))
     queries = ";\n".join(q.strip() for q in (query, hashes_query, ids_query))
     return _profile(con.execute(query).fetchall(), con.execute(ids_query).fetchall(), queries)
+
+
+def id_hashes(con: duckdb.DuckDBPyConnection, window: Window) -> str:
+    """Run `decision_id_hashes.sql` in one scan, or, where its grouping runs out of the workspace's memory, in twice
+    as many parts each time, up to MAX_ID_PARTS; returns the queries run. DuckDB's grouping spills to disk, but
+    still needs memory that grows with the ids and its threads: at 256MB with 2 threads one scan held over 100M ids
+    and at 192MB it did not, where two parts held. A retry costs the scans that failed; a window that fits costs
+    nothing more."""
+    parts = 1
+    while True:
+        queries = [render("decision_id_hashes", window=window.predicate(), parts=parts, part=k) for k in range(parts)]
+        try:
+            for query in queries:
+                con.execute(query)
+            return ";\n".join(q.strip() for q in queries)
+        except duckdb.OutOfMemoryException:
+            if parts >= MAX_ID_PARTS:
+                raise
+            parts *= 2
 
 
 def _profile(rows: list[tuple], id_rows: list[tuple], queries: str) -> PopulationProfile:
