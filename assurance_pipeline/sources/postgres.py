@@ -5,8 +5,8 @@ selection ranks each point's decisions by sha256(seed || ':' || decision_id) the
 file (the portable query `selection_sql` writes in PostgreSQL's dialect), so only the n selected rows per point
 leave it. The window's drift counts and Outcome Evidence metrics run there too (`aggregate`), where the server
 computes exactly what DuckDB computes; otherwise, and for the baseline, the window's rows are streamed into the
-transient workspace (a COPY into its spill folder, loaded and removed at once). The table and schema are quoted
-identifiers; the password (in the URI, PGPASSWORD or a .pgpass) goes to libpq only and is never shown.
+transient workspace (a COPY into its spill folder, kept there as Parquet and removed with it). The table and schema
+are quoted identifiers; the password (in the URI, PGPASSWORD or a .pgpass) goes to libpq only and is never shown.
 """
 
 from __future__ import annotations
@@ -50,6 +50,9 @@ _NORMALIZED = {"decision_id": ("text", "VARCHAR"), "decided_at": ("timestamptz",
 # the ids as the cycle reads them (as text).
 _ONE_TEXT_PER_VALUE = {"text", "varchar", "bpchar", "int2", "int4", "int8", "uuid"}
 WINDOW_ROWS = "__source_rows"
+# Values per row group of the window's Parquet copy, which each thread writing it buffers: 48 columns in row groups of
+# 20,480 rows ran out of 256MB with 8 threads, in 10,240 rows they held (and at 128MB with 2, as fast).
+COPY_GROUP_VALUES = 480_000
 
 
 @dataclass(frozen=True)
@@ -229,7 +232,8 @@ class PostgresTable:
             return con.execute(f"SELECT max(decided_at) FROM ({relation}) AS d").fetchone()[0]
 
     def load_window(self, duck: duckdb.DuckDBPyConnection, window: Window | None) -> None:
-        """Copy the window's rows (every row without a window) into the workspace as `__source_rows`, once per window."""
+        """Copy the window's rows (every row without a window) into the workspace's spill folder, once per window, and
+        name them `__source_rows` (a view over that copy, removed with the workspace)."""
         from assurance_pipeline.sources.decision_log import quote_literal  # it imports this module
         from assurance_pipeline.sources.window import Window
 
@@ -240,11 +244,16 @@ class PostgresTable:
             return
         with self.connect() as con:
             relation, described = self.relation(con, self.columns(con))
-            # The server's COPY streams the window as CSV into the workspace's own spill folder (removed with it),
-            # where DuckDB's reader loads it: ten times faster than rows through Python. NULL is written \N, so an
-            # empty string stays an empty string; the file is gone before this returns, whatever happens.
+            # The server's COPY streams the window as CSV into the workspace's own spill folder, where DuckDB's reader
+            # turns it into Parquet: ten times faster than rows through Python. NULL is written \N, so an empty string
+            # stays an empty string; the CSV is gone before this returns, whatever happens. Parquet, not a table: a
+            # table of the window outgrows the workspace's memory and spills row by row (10M decisions' go-live
+            # window, 5M rows: loaded in 12.7 s and the baseline computed over it in 12.3 s, against 7.1 and 7.2 s,
+            # and a peak of 467 against 398 MiB). Small row groups keep the writer within the workspace's limit
+            # (COPY_GROUP_VALUES), and rows in any order (the server gave them in none) let it write from every
+            # thread (20.1 -> 7.1 s).
             spill = Path(duck.execute("SELECT current_setting('temp_directory')").fetchone()[0])
-            path = spill / "source-window.csv"
+            path, rows = spill / "source-window.csv", spill / "source-window.parquet"
             try:
                 with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out, \
                         con.cursor().copy(f"COPY (SELECT * FROM ({relation}) AS d WHERE {window.predicate()}) "
@@ -252,10 +261,14 @@ class PostgresTable:
                     for chunk in copy:
                         out.write(chunk)
                 columns = ", ".join(f"{quote_literal(name)}: {quote_literal(kind)}" for name, kind in described)
-                duck.execute(f"CREATE OR REPLACE TEMP TABLE {WINDOW_ROWS} AS SELECT * FROM read_csv({quote_literal(str(path))}, "
-                             f"header = true, nullstr = '\\N', allow_quoted_nulls = false, columns = {{{columns}}})")
+                duck.execute("SET preserve_insertion_order = false")
+                duck.execute(f"COPY (SELECT * FROM read_csv({quote_literal(str(path))}, header = true, nullstr = '\\N', "
+                             f"allow_quoted_nulls = false, columns = {{{columns}}})) TO {quote_literal(str(rows))} "
+                             f"(FORMAT parquet, ROW_GROUP_SIZE {max(1_024, COPY_GROUP_VALUES // len(described))})")
             finally:
+                duck.execute("RESET preserve_insertion_order")
                 path.unlink(missing_ok=True)
+        duck.execute(f"CREATE OR REPLACE TEMP VIEW {WINDOW_ROWS} AS SELECT * FROM read_parquet({quote_literal(str(rows))})")
         duck.execute("CREATE OR REPLACE TEMP TABLE __source_window AS SELECT $w AS w", {"w": marker})
 
 

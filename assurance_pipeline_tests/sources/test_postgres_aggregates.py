@@ -91,7 +91,7 @@ def test_a_cycles_drift_tests_from_the_server_are_the_files_and_the_window_is_ne
     with transient_workspace() as con:
         logs["postgres"].attach(con, WINDOW, rows=False)
         from_server = point_drift_tests(con, POINT, logs["baseline"], WINDOW, logs["postgres"])
-        copied = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = '__source_rows'").fetchall()[0][0]
+        copied = con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = '__source_rows'").fetchall()[0][0]
     assert copied == 0
     assert len(from_server) == len(from_file) >= 5
     for ours, theirs in zip(from_server, from_file, strict=True):
@@ -112,7 +112,7 @@ def test_a_column_the_server_would_cast_otherwise_is_counted_from_the_copied_win
     with transient_workspace() as con:
         source.attach(con, WINDOW, rows=False)
         from_server = point_drift_tests(con, POINT, logs["baseline"], WINDOW, source)
-        copied = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = '__source_rows'").fetchall()[0][0]
+        copied = con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = '__source_rows'").fetchall()[0][0]
     with transient_workspace() as con:
         logs["parquet"].attach(con)
         from_file = point_drift_tests(con, POINT, logs["baseline"], WINDOW)

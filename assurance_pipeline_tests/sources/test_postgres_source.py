@@ -78,6 +78,43 @@ def test_the_same_seed_selects_the_same_decisions_from_all_four_sources(demo):
         assert drawn[kind] == drawn["parquet"], kind
 
 
+
+def _close(ours: object, theirs: object, where: str = "baseline") -> None:
+    """Equal, floats within 1e-12 (a sum's last bits depend on the order rows arrive in)."""
+    if isinstance(theirs, dict):
+        assert isinstance(ours, dict) and ours.keys() == theirs.keys(), where
+        for key in theirs:
+            _close(ours[key], theirs[key], f"{where}.{key}")
+    elif isinstance(theirs, list):
+        assert isinstance(ours, list) and len(ours) == len(theirs), where
+        for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
+            _close(a, b, f"{where}[{i}]")
+    elif isinstance(theirs, float):
+        assert ours == pytest.approx(theirs, rel=1e-12, nan_ok=True), where
+    else:
+        assert ours == theirs, where
+
+
+def test_the_go_live_baseline_is_the_same_from_all_four_sources(demo):
+    """A PostgreSQL source's go-live window is copied into the workspace (as Parquet in its spill folder): the
+    baseline recorded from it is the Parquet file's, to the last count."""
+    from assurance_pipeline.drift.baseline import compute_baseline, read_baseline
+    from assurance_pipeline.standard.loading import load_standard
+
+    standard = load_standard(demo["root"] / "standard")
+    window = Window.from_dict(read_baseline(demo["root"] / "standard")["window"])
+    recorded = {}
+    for kind, source in demo["sources"].items():
+        with transient_workspace() as con:
+            DecisionLog(source).attach(con, window)
+            recorded[kind] = compute_baseline(con, standard, window) | {"created_at": None}
+            spill = Path(con.execute("SELECT current_setting('temp_directory')").fetchone()[0])
+            assert [f.name for f in spill.iterdir()] == (["source-window.parquet"] if kind == "postgresql" else []), kind
+        assert not spill.exists()
+    assert sum(p["population"] for p in recorded["parquet"]["points"].values()) > 1_000
+    for kind in ("csv", "duckdb", "postgresql"):
+        _close(recorded[kind], recorded["parquet"], kind)
+
 def test_a_cycle_over_postgresql_draws_as_the_parquet_cycle(demo, capsys):
     """The same seed and window: the same populations, and each point's sample begins with the Parquet cycle's (the
     open findings of that cycle may raise this one's sample sizes: the lowest n keys extend the lowest m). The
