@@ -115,6 +115,20 @@ def test_the_go_live_baseline_is_the_same_from_all_four_sources(demo):
     for kind in ("csv", "duckdb", "postgresql"):
         _close(recorded[kind], recorded["parquet"], kind)
 
+
+def test_init_drafts_the_same_standard_from_postgresql_as_from_the_file(demo, tmp_path, capsys):
+    """Foundation Initialization over a PostgreSQL table copies its window into the workspace, as the baseline does:
+    the draft is the file's, but for where it came from and when."""
+    drafts = {}
+    for kind in ("parquet", "postgresql"):
+        assert main(["init", "--source", demo["sources"][kind], "--out", str(tmp_path / kind), "--json"]) == 0
+        drafts[kind] = {path.relative_to(tmp_path / kind).as_posix(): [line for line in path.read_text().splitlines()
+                                                                       if not line.strip().startswith(("drafted_at:", "source:"))]
+                        for path in sorted((tmp_path / kind).rglob("*")) if path.is_file()}
+    capsys.readouterr()
+    assert "standard.yaml" in drafts["parquet"] and len(drafts["parquet"]) > 1
+    assert drafts["postgresql"] == drafts["parquet"]
+
 def test_a_cycle_over_postgresql_draws_as_the_parquet_cycle(demo, capsys):
     """The same seed and window: the same populations, and each point's sample begins with the Parquet cycle's (the
     open findings of that cycle may raise this one's sample sizes: the lowest n keys extend the lowest m). The
