@@ -62,9 +62,11 @@ def _refuse_special(path: Path, shown: str) -> None:
 @dataclass(frozen=True)
 class DecisionLog:
     """A source URI: a Parquet file or folder, a CSV file, a DuckDB table (`duckdb:///path.db?table=t`) or a
-    PostgreSQL table (`postgresql://user@host:5432/db?table=t`)."""
+    PostgreSQL table (`postgresql://user@host:5432/db?table=t`). `columns`, where given, are all a PostgreSQL
+    window copied into the workspace holds: no other column of the table leaves the server."""
 
     uri: str
+    columns: frozenset[str] | None = None
 
     @property
     def postgres(self) -> PostgresTable | None:
@@ -106,7 +108,7 @@ class DecisionLog:
         except AssuranceError as err:
             raise type(err)(f"{err} (table {table.table_shown})") from None
         if rows:
-            table.load_window(con, window)
+            table.load_window(con, window, self.columns)
             con.execute(f"CREATE OR REPLACE TEMP VIEW {VIEW} AS SELECT * FROM {WINDOW_ROWS}")
         return names
 

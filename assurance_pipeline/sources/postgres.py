@@ -231,19 +231,22 @@ class PostgresTable:
             relation, _ = self.relation(con, self.columns(con))
             return con.execute(f"SELECT max(decided_at) FROM ({relation}) AS d").fetchone()[0]
 
-    def load_window(self, duck: duckdb.DuckDBPyConnection, window: Window | None) -> None:
-        """Copy the window's rows (every row without a window) into the workspace's spill folder, once per window, and
-        name them `__source_rows` (a view over that copy, removed with the workspace)."""
+    def load_window(self, duck: duckdb.DuckDBPyConnection, window: Window | None,
+                    only: frozenset[str] | None = None) -> None:
+        """Copy the window's rows (every row without a window), and of the table's columns those in `only` (None: all),
+        into the workspace's spill folder, once per window, and name them `__source_rows` (a view over that copy,
+        removed with the workspace)."""
         from assurance_pipeline.sources.decision_log import quote_literal  # it imports this module
         from assurance_pipeline.sources.window import Window
 
         window = window or Window()
-        marker = repr(window.to_dict())
+        marker = repr((window.to_dict(), sorted(only) if only is not None else None))
         loaded = duck.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = '__source_window' AND temporary").fetchall()
         if loaded and duck.execute("SELECT any_value(w) FROM __source_window").fetchall()[0][0] == marker:
             return
         with self.connect() as con:
-            relation, described = self.relation(con, self.columns(con))
+            columns = {name: kind for name, kind in self.columns(con).items() if only is None or name in only}
+            relation, described = self.relation(con, columns)
             # The server's COPY streams the window as CSV into the workspace's own spill folder, where DuckDB's reader
             # turns it into Parquet: ten times faster than rows through Python. NULL is written \N, so an empty string
             # stays an empty string; the CSV is gone before this returns, whatever happens. Parquet, not a table: a

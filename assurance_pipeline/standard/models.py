@@ -278,3 +278,7 @@ class Standard(_Strict):
 
     def points_in_tiers(self, tiers: list[str] | None) -> list[DecisionPoint]:
         return [p for p in self.decision_points.values() if not tiers or p.risk_tier in tiers]
+
+    def columns(self) -> set[str]:
+        """Every log column an expression of any of its points may use: all a copy of the log needs to hold."""
+        return {name for point in self.decision_points.values() for name in point.columns()}

@@ -4,6 +4,7 @@ schema names are identifiers, never SQL. Runs against the real server at 127.0.0
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import uuid
@@ -115,6 +116,47 @@ def test_the_go_live_baseline_is_the_same_from_all_four_sources(demo):
     for kind in ("csv", "duckdb", "postgresql"):
         _close(recorded[kind], recorded["parquet"], kind)
 
+
+
+def test_a_baseline_copies_only_the_standards_columns_out_of_the_server(demo, tmp_path, monkeypatch, capsys):
+    """A column the standard does not read (here an email beside each decision) never leaves the server: not in the
+    workspace's copy of the go-live window, not in its spill folder; `assurance baseline` asks for the standard's
+    columns only, and records the same baseline as from the table without that column."""
+    import shutil
+
+    import psycopg
+
+    from assurance_pipeline.drift.baseline import read_baseline
+    from assurance_pipeline.sources.postgres import PostgresTable
+    from assurance_pipeline.standard.loading import load_standard
+
+    with psycopg.connect(admin_uri(demo["database"]), autocommit=True) as pg:
+        pg.execute("CREATE TABLE decisions_wide AS SELECT *, 'secret-' || decision_id || '@example.com' AS customer_email FROM decisions")
+    wide = f"{admin_uri(demo['database'])}?table=decisions_wide"
+    standard = load_standard(demo["root"] / "standard")
+    window = Window.from_dict(read_baseline(demo["root"] / "standard")["window"])
+    with transient_workspace() as con:
+        DecisionLog(wide, frozenset(standard.columns())).attach(con, window)
+        seen = {row[0] for row in con.execute("DESCRIBE decisions").fetchall()}
+        spill = Path(con.execute("SELECT current_setting('temp_directory')").fetchone()[0])
+        copied = b"".join(f.read_bytes() for f in spill.rglob("*") if f.is_file())
+    assert "customer_email" not in seen and standard.columns() <= seen and b"secret-" not in copied
+    with transient_workspace() as con:
+        DecisionLog(wide).attach(con, window)  # without columns (as init reads it): every column
+        assert "customer_email" in {row[0] for row in con.execute("DESCRIBE decisions").fetchall()}
+
+    asked, load = [], PostgresTable.load_window
+    monkeypatch.setattr(PostgresTable, "load_window", lambda self, duck, window, only=None: asked.append(only) or load(self, duck, window, only))
+    recorded, bounds = {}, window.to_dict()
+    days = (bounds["from"][:10], (dt.date.fromisoformat(bounds["to"][:10]) - dt.timedelta(days=1)).isoformat())
+    for table in ("decisions", "decisions_wide"):
+        shutil.copytree(demo["root"] / "standard", tmp_path / table)
+        assert main(["baseline", "--standard", str(tmp_path / table), "--source", f"{admin_uri(demo['database'])}?table={table}",
+                     "--from", days[0], "--to", days[1], "--json"]) == 0
+        recorded[table] = read_baseline(tmp_path / table) | {"created_at": None}
+    capsys.readouterr()
+    assert asked == [frozenset(standard.columns())] * 2
+    _close(recorded["decisions_wide"], recorded["decisions"])
 
 def test_init_drafts_the_same_standard_from_postgresql_as_from_the_file(demo, tmp_path, capsys):
     """Foundation Initialization over a PostgreSQL table copies its window into the workspace, as the baseline does:
