@@ -16,6 +16,7 @@ from pydantic import PrivateAttr
 from assurance_pipeline.evidence.ledger import Ledger, sha256_hex
 from assurance_pipeline.sources.decision_log import DecisionLog, has_password
 from assurance_pipeline.sources.window import Window
+from assurance_pipeline.standard.models import Standard
 from assurance_pipeline.workspace import transient_workspace
 
 DEMO_DIR = Path("data") / "demo"
@@ -42,6 +43,11 @@ class DecisionLogResource(dg.ConfigurableResource):
     @property
     def log(self) -> DecisionLog:
         return DecisionLog(self.uri)
+
+    def log_for(self, standard: Standard) -> DecisionLog:
+        """The log as a cycle under `standard` reads it: where a PostgreSQL window must be copied into the workspace
+        (the server cannot count it exactly), the copy holds only the columns the standard's points may read."""
+        return DecisionLog(self.uri, frozenset(standard.columns()))
 
     @property
     def shown(self) -> str:

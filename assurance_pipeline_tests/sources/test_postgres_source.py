@@ -158,6 +158,32 @@ def test_a_baseline_copies_only_the_standards_columns_out_of_the_server(demo, tm
     assert asked == [frozenset(standard.columns())] * 2
     _close(recorded["decisions_wide"], recorded["decisions"])
 
+
+def test_a_cycle_that_must_copy_the_window_copies_only_the_standards_columns(demo, tmp_path, monkeypatch, capsys):
+    """Refund amounts stored as text: the server cannot count them as DuckDB does, so the cycle copies the window
+    into the workspace, once for every step that needs it, and only the standard's columns: the table's email
+    column stays in the server."""
+    import shutil
+
+    import psycopg
+
+    from assurance_pipeline.sources.postgres import PostgresTable
+    from assurance_pipeline.standard.loading import load_standard
+
+    with psycopg.connect(admin_uri(demo["database"]), autocommit=True) as pg:
+        pg.execute("CREATE TABLE decisions_copied AS SELECT *, 'secret-' || decision_id AS customer_email FROM decisions")
+        pg.execute("ALTER TABLE decisions_copied ALTER COLUMN refund_amount TYPE text USING refund_amount::text")
+    for folder in ("standard", "evidence"):
+        shutil.copytree(demo["root"] / folder, tmp_path / folder)
+    asked, load = [], PostgresTable.load_window
+    monkeypatch.setattr(PostgresTable, "load_window", lambda self, duck, window, only=None: asked.append(only) or load(self, duck, window, only))
+    window = _sampling(demo["root"], demo["cycle"]["cycle_id"])["window"]
+    assert main(["cycle", "--standard", str(tmp_path / "standard"), "--source", f"{admin_uri(demo['database'])}?table=decisions_copied",
+                 "--evidence", str(tmp_path / "evidence"), "--from", window["from"], "--to", window["to"], "--json"]) == 0
+    capsys.readouterr()
+    columns = frozenset(load_standard(tmp_path / "standard").columns())
+    assert asked and set(asked) == {columns} and "customer_email" not in columns
+
 def test_init_drafts_the_same_standard_from_postgresql_as_from_the_file(demo, tmp_path, capsys):
     """Foundation Initialization over a PostgreSQL table copies its window into the workspace, as the baseline does:
     the draft is the file's, but for where it came from and when."""

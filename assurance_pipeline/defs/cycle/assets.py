@@ -163,7 +163,7 @@ def outcome_evidence(
         relation = window_relation(window.predicate())
         value = [o.to_dict() for p in plans
                  for o in compute_outcomes(con, loaded.decision_points[p["decision_point"]], relation, p["confidence"], p["population"],
-                                           window_metrics(con, loaded.decision_points[p["decision_point"]], window, decision_log.log))]
+                                           window_metrics(con, loaded.decision_points[p["decision_point"]], window, decision_log.log_for(loaded)))]
     return dg.Output(value, metadata=md.outcome_metadata(value))
 
 
@@ -187,8 +187,9 @@ def point_drift(
         baseline = checked_baseline(confirmed_standard) or {"points": {}}
         window = Window.from_dict(confirmed_standard["window"])
         decision_log.attach(workspace.connection, window, rows=False)  # a PostgreSQL source counts in the server
-        tests = point_drift_tests(workspace.connection, checked_standard(confirmed_standard).decision_points[point],
-                                  baseline["points"].get(point) or {}, window, decision_log.log)
+        standard = checked_standard(confirmed_standard)
+        tests = point_drift_tests(workspace.connection, standard.decision_points[point], baseline["points"].get(point) or {},
+                                  window, decision_log.log_for(standard))
     return [t.to_dict() for t in tests]
 
 
