@@ -333,7 +333,7 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     standard = load_standard(args.standard)
     window = Window.parse(args.window_from, args.window_to)
     with transient_workspace() as con:
-        DecisionLog(args.source, frozenset(standard.columns())).attach(con, window)  # of a table, only the standard's columns
+        DecisionLog(args.source, frozenset(standard.columns())).attach(con, window)  # a table's copy: the standard's columns
         baseline = compute_baseline(con, standard, window)
     path = write_baseline(args.standard, baseline)
     counts = {p: v["population"] for p, v in baseline["points"].items()}

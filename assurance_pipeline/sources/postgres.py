@@ -245,8 +245,8 @@ class PostgresTable:
         if loaded and duck.execute("SELECT any_value(w) FROM __source_window").fetchall()[0][0] == marker:
             return
         with self.connect() as con:
-            columns = {name: kind for name, kind in self.columns(con).items() if only is None or name in only}
-            relation, described = self.relation(con, columns)
+            kept = {name: kind for name, kind in self.columns(con).items() if only is None or name in only}
+            relation, described = self.relation(con, kept)
             # The server's COPY streams the window as CSV into the workspace's own spill folder, where DuckDB's reader
             # turns it into Parquet: ten times faster than rows through Python. NULL is written \N, so an empty string
             # stays an empty string; the CSV is gone before this returns, whatever happens. Parquet, not a table: a

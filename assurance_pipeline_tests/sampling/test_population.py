@@ -4,8 +4,8 @@ import datetime as dt
 import json
 
 import duckdb
-import pytest
 import pyarrow as pa
+import pytest
 
 from assurance_pipeline.drift.cost import cost_findings
 from assurance_pipeline.sampling.population import PopulationProfile, point_cost_totals, profile_population
@@ -76,7 +76,6 @@ def test_missing_and_repeated_ids_are_counted_per_point_whichever_kind_a_log_has
     assert _id_problems(clean + [("refund", None)] * 3 + [("access", None)])[0] == {"refund": (3, 0, 0, []), "access": (1, 0, 0, [])}
     assert _id_problems(clean + [("refund", "R7")] * 2 + [("refund", "R3")])[0] == {"refund": (0, 2, 5, ["R3", "R7"])}
     assert _id_problems(clean + [("access", "R1"), ("access", None)])[0] == {"access": (1, 0, 0, [])}
-
 
 
 def test_the_id_check_splits_into_parts_where_one_scan_runs_out_of_memory(tmp_path, monkeypatch):
