@@ -43,20 +43,46 @@ class ExpressionError(ValueError):
     """An authored expression is not allowed; the message says which token and why."""
 
 
-def compile_expression(text: str, columns: dict[str, str] | set[str], kind: Kind = "predicate") -> str:
-    """Parse `text`, check it, and return the DuckDB SQL regenerated from its syntax tree."""
+def compile_expression(text: str, columns: dict[str, str] | set[str], kind: Kind = "predicate", utc_days: bool = False) -> str:
+    """Parse `text`, check it, and return the DuckDB SQL regenerated from its syntax tree. With `utc_days` (for
+    DuckDB in a UTC session only), each `date_diff('day', a, b)` of two timestamp columns is spelled `_utc_days`."""
     tree = _parse_single(text)
     _check_nodes(tree, kind)
     _check_columns(tree, set(columns))
     if kind == "metric":
         _check_metric_shape(tree)
+    if utc_days and isinstance(columns, dict):
+        tree = _utc_days(tree, columns)
     try:
         return tree.sql(dialect="duckdb", identify=True)
     except RecursionError:  # the limits keep trees shallow; this keeps a traceback out if one slips through
         raise ExpressionError("nested too deeply to be read") from None
 
 
-def mean_argument(text: str, columns: dict[str, str] | set[str]) -> str | None:
+DAY_US = 86_400_000_000
+
+
+def _utc_days(tree: exp.Expression, columns: dict[str, str]) -> exp.Expression:
+    """`date_diff('day', a, b)` of two timestamp columns as the difference of their UTC day numbers, each
+    floor(epoch_us / DAY_US) in integers. DuckDB's date_diff counts the day boundaries between a and b, which in a
+    UTC session is that difference, but it counts them with its calendar code, five times slower (a 100M-decision
+    window's payment releases: 2.5 against 0.4 s). DuckDB's `//` truncates toward zero, so a time before 1970 that
+    is not at midnight is moved down a day."""
+    def day(column: exp.Expression) -> exp.Expression:
+        spelled = f"(epoch_us(x) // {DAY_US} - CASE WHEN epoch_us(x) % {DAY_US} < 0 THEN 1 ELSE 0 END)"
+        return sqlglot.parse_one(spelled, read="duckdb").transform(lambda n: column.copy() if isinstance(n, exp.Column) else n)
+
+    def replace(node: exp.Expression) -> exp.Expression:
+        unit = node.args.get("unit") if isinstance(node, exp.DateDiff) else None
+        if unit is not None and unit.name.lower() == "day" and all(
+                isinstance(side, exp.Column) and columns.get(side.name) == "timestamp" for side in (node.this, node.expression)):
+            return exp.paren(exp.Sub(this=day(node.this), expression=day(node.expression)))
+        return node
+
+    return tree.transform(replace)
+
+
+def mean_argument(text: str, columns: dict[str, str] | set[str], utc_days: bool = False) -> str | None:
     """For a metric that is one plain `avg(x)`, the DuckDB SQL of `x` (so its values' spread can be measured);
     None for any other metric. `text` must already compile as a metric."""
     tree = _parse_single(text)
@@ -64,7 +90,7 @@ def mean_argument(text: str, columns: dict[str, str] | set[str]) -> str | None:
         tree = tree.this
     if not isinstance(tree, exp.Avg):
         return None
-    return compile_expression(tree.this.sql(dialect="duckdb"), columns)
+    return compile_expression(tree.this.sql(dialect="duckdb"), columns, utc_days=utc_days)
 
 
 # What PostgreSQL computes as DuckDB does, once `sources.transpile` has spelled it (division by zero included).

@@ -63,7 +63,8 @@ def metric_values(con: duckdb.DuckDBPyConnection, point: DecisionPoint, relation
     """(rows, value per metric, rows each value rests on): each metric as one aggregate over the point's rows of
     `relation`, in one query."""
     present = sample_columns(con, relation) & set(point.contract)
-    return _metric_row(con.execute(metric_query(point, present, present, relation, metrics), {"decision_point": point.id}).fetchall()[0])
+    query = metric_query(point, present, present, relation, metrics, utc_days=True)
+    return _metric_row(con.execute(query, {"decision_point": point.id}).fetchall()[0])
 
 
 def server_metric_values(server: PostgresTable, point: DecisionPoint, window: Window,
@@ -95,16 +96,18 @@ def window_metrics(con: duckdb.DuckDBPyConnection, point: DecisionPoint, window:
     return values
 
 
-def metric_query(point: DecisionPoint, present: set[str], typed: set[str], relation: str, metrics: list[OutcomeEvidence]) -> str:
+def metric_query(point: DecisionPoint, present: set[str], typed: set[str], relation: str, metrics: list[OutcomeEvidence],
+                 utc_days: bool = False) -> str:
     """`outcome_evidence.sql` for the metrics over the point's rows of `relation`: a metric over a contract column the
-    log lacks (not in `present`) is NULL, not computed over NULLs; only the columns in `typed` are cast."""
+    log lacks (not in `present`) is NULL, not computed over NULLs; only the columns in `typed` are cast. `utc_days`
+    for the workspace (see `compile_expression`); a server computes its own date_diff."""
     missing, columns = set(point.contract) - present, point.columns()
     compiled = []
     for i, oe in enumerate(metrics):
         computable = not referenced_columns(oe.metric) & missing
-        argument = mean_argument(oe.metric, columns) if computable else None
+        argument = mean_argument(oe.metric, columns, utc_days) if computable else None
         compiled.append({"column": f"__metric_{i}",
-                         "sql": compile_expression(oe.metric, columns, "metric") if computable else "CAST(NULL AS DOUBLE)",
+                         "sql": compile_expression(oe.metric, columns, "metric", utc_days) if computable else "CAST(NULL AS DOUBLE)",
                          "count_sql": f"count({argument})" if argument else "count(*)"})
     return render("outcome_evidence", point_rows=point_rows_sql(point, typed, relation=relation), metrics=compiled)
 

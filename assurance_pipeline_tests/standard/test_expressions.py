@@ -10,7 +10,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from assurance_pipeline.standard.expressions import ExpressionError, compile_expression, referenced_columns
+from assurance_pipeline.standard.expressions import ExpressionError, compile_expression, mean_argument, referenced_columns
 
 COLUMNS = {
     "id": "integer",
@@ -281,3 +281,33 @@ def test_every_refused_metric_would_also_fail_or_be_unsafe_in_duckdb(con: duckdb
 def test_referenced_columns() -> None:
     assert referenced_columns("action = 'release' AND coalesce(signoff, currency) IS NULL") == {"action", "signoff", "currency"}
     assert referenced_columns("count(*)") == set()
+
+
+def test_utc_days_is_duckdbs_date_diff_in_days_in_a_utc_session():
+    """`utc_days` spells date_diff('day', a, b) of two timestamp columns in integer arithmetic: the same value as
+    DuckDB's own date_diff, row by row, for times before and after 1970, at, just before and just after midnight,
+    either order, and NULL; any other unit, or a column that is not a timestamp, is left to date_diff."""
+    import datetime as dt
+    import random
+
+    import pyarrow as pa
+
+    day, epoch = 86_400_000_000, dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    rng = random.Random(20261130)
+    edges = [k * day + d for k in (-40_000, -1, 0, 1, 20_000) for d in (-1, 0, 1)]
+    micros = edges + [rng.randrange(-3 * 10**15, 4 * 10**15) for _ in range(4_000)]
+    pairs = [(rng.choice(micros), rng.choice(micros)) for _ in range(6_000)] + [(None, 0), (0, None)]
+    at = lambda us: None if us is None else epoch + dt.timedelta(microseconds=us)  # noqa: E731
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.register("p", pa.table({"placed_at": pa.array([at(a) for a, _ in pairs], pa.timestamp("us", tz="UTC")),
+                                "decided_at": pa.array([at(b) for _, b in pairs], pa.timestamp("us", tz="UTC"))}))
+    spelled = compile_expression("date_diff('day', placed_at, decided_at)", COLUMNS, utc_days=True)
+    assert "date_diff" not in spelled.lower() and "epoch_us" in spelled.lower()
+    ours, theirs = zip(*con.execute(f"SELECT {spelled}, date_diff('day', placed_at, decided_at) FROM p").fetchall(), strict=True)
+    assert list(ours) == list(theirs) and theirs.count(None) == 2 and len(set(theirs)) > 1_000
+    assert any(t is not None and t < 0 for t in theirs) and min(a for a, _ in pairs if a is not None) < 0
+    spread = mean_argument("avg(CASE WHEN flag THEN date_diff('day', placed_at, decided_at) END)", COLUMNS, utc_days=True)
+    assert "date_diff" not in spread.lower() and "epoch_us" in spread.lower()  # the count of its values, too
+    for kept in ("date_diff('hour', placed_at, decided_at)", "date_diff('day', id, decided_at)"):
+        assert "date_diff" in compile_expression(kept, COLUMNS, utc_days=True).lower(), kept
