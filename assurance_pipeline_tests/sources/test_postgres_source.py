@@ -117,6 +117,15 @@ def test_the_go_live_baseline_is_the_same_from_all_four_sources(demo):
         _close(recorded[kind], recorded["parquet"], kind)
 
 
+def _copies_asked(monkeypatch) -> list:
+    """The columns each copy of a PostgreSQL window is asked for (None: all), as they are asked."""
+    from assurance_pipeline.sources.postgres import PostgresTable
+
+    asked, load = [], PostgresTable.load_window
+    monkeypatch.setattr(PostgresTable, "load_window", lambda self, duck, window, only=None: asked.append(only) or load(self, duck, window, only))
+    return asked
+
+
 def test_a_baseline_copies_only_the_standards_columns_out_of_the_server(demo, tmp_path, monkeypatch, capsys):
     """A column the standard does not read (here an email beside each decision) never leaves the server: not in the
     workspace's copy of the go-live window, not in its spill folder; `assurance baseline` asks for the standard's
@@ -126,7 +135,6 @@ def test_a_baseline_copies_only_the_standards_columns_out_of_the_server(demo, tm
     import psycopg
 
     from assurance_pipeline.drift.baseline import read_baseline
-    from assurance_pipeline.sources.postgres import PostgresTable
     from assurance_pipeline.standard.loading import load_standard
 
     with psycopg.connect(admin_uri(demo["database"]), autocommit=True) as pg:
@@ -144,8 +152,7 @@ def test_a_baseline_copies_only_the_standards_columns_out_of_the_server(demo, tm
         DecisionLog(wide).attach(con, window)  # without columns (as init reads it): every column
         assert "customer_email" in {row[0] for row in con.execute("DESCRIBE decisions").fetchall()}
 
-    asked, load = [], PostgresTable.load_window
-    monkeypatch.setattr(PostgresTable, "load_window", lambda self, duck, window, only=None: asked.append(only) or load(self, duck, window, only))
+    asked = _copies_asked(monkeypatch)
     recorded, bounds = {}, window.to_dict()
     days = (bounds["from"][:10], (dt.date.fromisoformat(bounds["to"][:10]) - dt.timedelta(days=1)).isoformat())
     for table in ("decisions", "decisions_wide"):
@@ -166,7 +173,6 @@ def test_a_cycle_that_must_copy_the_window_copies_only_the_standards_columns(dem
 
     import psycopg
 
-    from assurance_pipeline.sources.postgres import PostgresTable
     from assurance_pipeline.standard.loading import load_standard
 
     with psycopg.connect(admin_uri(demo["database"]), autocommit=True) as pg:
@@ -174,8 +180,7 @@ def test_a_cycle_that_must_copy_the_window_copies_only_the_standards_columns(dem
         pg.execute("ALTER TABLE decisions_copied ALTER COLUMN refund_amount TYPE text USING refund_amount::text")
     for folder in ("standard", "evidence"):
         shutil.copytree(demo["root"] / folder, tmp_path / folder)
-    asked, load = [], PostgresTable.load_window
-    monkeypatch.setattr(PostgresTable, "load_window", lambda self, duck, window, only=None: asked.append(only) or load(self, duck, window, only))
+    asked = _copies_asked(monkeypatch)
     window = _sampling(demo["root"], demo["cycle"]["cycle_id"])["window"]
     assert main(["cycle", "--standard", str(tmp_path / "standard"), "--source", f"{admin_uri(demo['database'])}?table=decisions_copied",
                  "--evidence", str(tmp_path / "evidence"), "--from", window["from"], "--to", window["to"], "--json"]) == 0
