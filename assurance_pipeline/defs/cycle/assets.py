@@ -160,10 +160,10 @@ def outcome_evidence(
         window = Window.from_dict(confirmed_standard["window"])
         plans = [p for p in sampling_plan["plan"]["points"] if p["sample_size"]]
         decision_log.attach(con, window, rows=False)
-        relation = window_relation(window.predicate())
+        relation, log = window_relation(window.predicate()), decision_log.log_for(loaded)
         value = [o.to_dict() for p in plans
                  for o in compute_outcomes(con, loaded.decision_points[p["decision_point"]], relation, p["confidence"], p["population"],
-                                           window_metrics(con, loaded.decision_points[p["decision_point"]], window, decision_log.log_for(loaded)))]
+                                           window_metrics(con, loaded.decision_points[p["decision_point"]], window, log))]
     return dg.Output(value, metadata=md.outcome_metadata(value))
 
 
